@@ -1,0 +1,23 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Recurrent",
+    products: [
+        .library(name: "Recurrent", targets: ["Recurrent"]),
+        .executable(name: "recurrent", targets: ["recurrent"]),
+        .executable(name: "recurrent-bench", targets: ["recurrent-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(name: "CRecurrentKernels"),
+        .target(name: "Recurrent", dependencies: ["CRecurrentKernels"]),
+        .executableTarget(
+            name: "recurrent",
+            dependencies: ["Recurrent", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "recurrent-bench", dependencies: ["Recurrent"]),
+        .testTarget(name: "RecurrentTests", dependencies: ["Recurrent"], resources: [.copy("Fixtures")]),
+    ]
+)

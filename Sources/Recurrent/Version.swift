@@ -1,0 +1,2 @@
+/// The library's version.
+public let version = "0.1.0"

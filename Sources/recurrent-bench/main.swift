@@ -1,0 +1,2 @@
+import Recurrent
+print("recurrent-bench: no benchmarks yet")
