@@ -29,4 +29,7 @@ int rk_set_isa(rk_isa isa);
 }
 #endif
 
+#include "rk_gemm.h"
+#include "rk_pointwise.h"
+
 #endif
