@@ -4,7 +4,7 @@ import Foundation
 public enum Pointwise {
     // Scalar placeholders; replaced by the SIMD kernels of CRecurrentKernels.
     public static func sigmoid(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { y[i] = 1 / (1 + exp(-x[i])) }
+        for i in 0..<count { y[i] = 1 / (1 + Foundation.exp(-x[i])) }
     }
 
     public static func tanh(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
