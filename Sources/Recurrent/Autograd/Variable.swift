@@ -1,0 +1,131 @@
+/// A node of the autograd graph: a tensor value, its gradient, and how it was computed.
+///
+/// Each differentiable op creates a `Variable` holding its inputs and a `backward` closure that
+/// maps the gradient of the op's output to the gradients of its inputs (micrograd's design).
+/// Gradients of leaf variables accumulate in `grad` across `backward()` calls, as PyTorch's
+/// `.grad` does, until an optimizer or `zeroGradient()` clears them.
+public final class Variable {
+    public var value: Tensor
+    /// The accumulated gradient of a leaf that requires gradients; nil until a backward pass reaches it.
+    public var grad: Tensor?
+    /// Whether gradients flow to (and, for a leaf, accumulate in) this variable.
+    public let requiresGrad: Bool
+    public var name: String?
+
+    let inputs: [Variable]
+    let backwardFunction: ((Tensor) throws -> [Tensor?])?
+
+    /// A leaf: a constant input, or a trainable parameter when `requiresGrad`.
+    public init(_ value: Tensor, requiresGrad: Bool = false, name: String? = nil) {
+        self.value = value
+        self.requiresGrad = requiresGrad
+        self.name = name
+        inputs = []
+        backwardFunction = nil
+    }
+
+    private init(value: Tensor, inputs: [Variable], backward: @escaping (Tensor) throws -> [Tensor?]) {
+        self.value = value
+        requiresGrad = true
+        name = nil
+        self.inputs = inputs
+        backwardFunction = backward
+    }
+
+    /// Records an op's result. Without gradient mode, or when no input needs a gradient,
+    /// the result is a constant and nothing is kept.
+    public static func record(
+        _ value: Tensor, inputs: [Variable], backward: @escaping (_ outputGradient: Tensor) throws -> [Tensor?]
+    ) -> Variable {
+        guard GradientMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else {
+            return Variable(value)
+        }
+        return Variable(value: value, inputs: inputs, backward: backward)
+    }
+
+    public var shape: [Int] { value.shape }
+    public var rank: Int { value.rank }
+    public var isLeaf: Bool { backwardFunction == nil }
+
+    /// Clears the accumulated gradient.
+    public func zeroGradient() { grad = nil }
+
+    /// Back-propagates from this variable. A scalar output gets the seed 1 by default;
+    /// other outputs need an explicit `seed` of their own shape.
+    public func backward(seed: Tensor? = nil) throws {
+        let start: Tensor
+        if let seed {
+            guard seed.shape == value.shape else {
+                throw RecurrentError.shapeMismatch(
+                    operation: "backward seed", expected: Shape.describe(value.shape), got: seed.shape)
+            }
+            start = seed
+        } else {
+            guard value.count == 1 else {
+                throw RecurrentError.invalidArgument(
+                    "backward: output of shape \(Shape.describe(value.shape)) is not a scalar; pass a seed gradient")
+            }
+            start = Tensor(shape: value.shape, repeating: 1)
+        }
+        guard requiresGrad else {
+            throw RecurrentError.invalidArgument(
+                "backward: this value does not depend on any variable that requires gradients")
+        }
+
+        var gradients: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): start]
+        for node in topologicalOrder().reversed() {
+            guard let gradient = gradients.removeValue(forKey: ObjectIdentifier(node)) else { continue }
+            guard let backward = node.backwardFunction else {
+                if let existing = node.grad {
+                    node.grad = try existing + gradient
+                } else {
+                    node.grad = gradient
+                }
+                continue
+            }
+            let inputGradients = try backward(gradient)
+            for (input, inputGradient) in zip(node.inputs, inputGradients) {
+                guard input.requiresGrad, let inputGradient else { continue }
+                guard inputGradient.shape == input.value.shape else {
+                    preconditionFailure("gradient shape \(inputGradient.shape) for input of shape \(input.value.shape)")
+                }
+                let key = ObjectIdentifier(input)
+                if let existing = gradients[key] {
+                    gradients[key] = try existing + inputGradient
+                } else {
+                    gradients[key] = inputGradient
+                }
+            }
+        }
+    }
+
+    /// Nodes that need gradients, each after all of its inputs.
+    private func topologicalOrder() -> [Variable] {
+        var order: [Variable] = []
+        var visited: Set<ObjectIdentifier> = []
+        // Iterative depth-first search: long unrolled graphs would overflow the stack.
+        var stack: [(Variable, Bool)] = [(self, false)]
+        while let (node, expanded) = stack.popLast() {
+            if expanded {
+                order.append(node)
+                continue
+            }
+            guard visited.insert(ObjectIdentifier(node)).inserted else { continue }
+            stack.append((node, true))
+            for input in node.inputs where input.requiresGrad && !visited.contains(ObjectIdentifier(input)) {
+                stack.append((input, false))
+            }
+        }
+        return order
+    }
+}
+
+/// Whether operations record the graph for backpropagation.
+public enum GradientMode {
+    @TaskLocal public static var isEnabled = true
+}
+
+/// Runs `body` without recording gradients (PyTorch's `torch.no_grad()`), e.g. for inference.
+public func withoutGradients<R>(_ body: () throws -> R) rethrows -> R {
+    try GradientMode.$isEnabled.withValue(false) { try body() }
+}
