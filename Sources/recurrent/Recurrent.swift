@@ -6,5 +6,6 @@ struct RecurrentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recurrent",
         abstract: "Recurrent neural networks in Swift.",
-        version: Recurrent.version)
+        version: Recurrent.version,
+        subcommands: [SelfTest.self])
 }
