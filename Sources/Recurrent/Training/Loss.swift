@@ -59,7 +59,7 @@ public enum Loss: Sendable, Equatable {
                 let loss = Tensor.zipMap(x, t) { x, t in max(x, 0) - x * t + log1p(Foundation.exp(-abs(x))) }
                 let sig = x.sigmoid()
                 return Variable.record(Tensor(scalar: loss.sum() / n), inputs: [prediction]) { g in
-                    [try (try sig - t) * (g.scalar / n)]
+                    [(try sig - t) * (g.scalar / n)]
                 }
             }
             let e = Loss.epsilon
@@ -102,7 +102,7 @@ public enum Loss: Sendable, Equatable {
             let targetMass = try t.sum(axis: -1, keepingAxis: true)
             return Variable.record(Tensor(scalar: loss), inputs: [prediction]) { g in
                 // d/dx = softmax(x)·Σt − t.
-                [try (try (try logP.exp() * targetMass) - t) * (g.scalar / rows)]
+                [(try (try logP.exp() * targetMass) - t) * (g.scalar / rows)]
             }
         }
         // Keras: normalise rows to sum 1, clip, then −Σ t·log q.

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Regenerates every golden fixture under Tests/RecurrentTests/Fixtures by running each
+# tools/reference/make_*.py with the reference virtualenv's python (default /work/venv;
+# override with VENV=/path/to/venv). See README.md in this folder.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+venv="${VENV:-/work/venv}"
+python="$venv/bin/python"
+if [[ ! -x "$python" ]]; then
+    echo "no python at $python: create the venv first (see $here/README.md)" >&2
+    exit 1
+fi
+status=0
+for script in "$here"/make_*.py; do
+    echo "== $(basename "$script")"
+    "$python" "$script" || { echo "FAILED: $script" >&2; status=1; }
+done
+exit $status
