@@ -115,3 +115,34 @@ extension Variable {
         return Variable.record(try value * mask, inputs: [self]) { g in [try g * mask] }
     }
 }
+
+extension Variable {
+    /// Exchanges the first two axes (batch-first ⇄ time-major).
+    public func swappingFirstTwoAxes() throws -> Variable {
+        Variable.record(try value.swappingFirstTwoAxes(), inputs: [self]) { g in [try g.swappingFirstTwoAxes()] }
+    }
+
+    /// The first axis in reverse order.
+    public func reversedFirstAxis() -> Variable {
+        Variable.record(value.reversedFirstAxis(), inputs: [self]) { g in [g.reversedFirstAxis()] }
+    }
+}
+
+extension Variable {
+    /// The sub-tensor at `index` of the first axis, without that axis.
+    public func selecting(_ index: Int) throws -> Variable {
+        let shape = self.shape
+        let value = try self.value.selecting(index)
+        return Variable.record(value, inputs: [self]) { g in
+            var full = Tensor.zeros(shape)
+            let inner = g.count
+            g.withUnsafeBufferPointer { src in
+                full.withUnsafeMutableBufferPointer { dst in
+                    guard inner > 0 else { return }
+                    (dst.baseAddress! + index * inner).update(from: src.baseAddress!, count: inner)
+                }
+            }
+            return [full]
+        }
+    }
+}

@@ -5,9 +5,6 @@
 /// `Dense(inputSize: 10, units: 64, initializer: .pytorch)` behaves like `nn.Linear(10, 64)`.
 /// The weight is stored as PyTorch's `[units, inputSize]`.
 public final class Dense: Layer {
-    /// Which framework's defaults fill the weights.
-    public enum Convention: Sendable { case keras, pytorch }
-
     public let units: Int
     public let activation: ActivationFunction
     public let useBias: Bool

@@ -1,5 +1,8 @@
 import Foundation
 
+/// Whose defaults a layer follows where Keras and PyTorch differ (initial weights, bias layout).
+public enum Convention: Sendable, Equatable { case keras, pytorch }
+
 /// How a parameter tensor is filled before training; Keras's and PyTorch's defaults both exist.
 public enum Initializer: Sendable, Equatable {
     case zeros

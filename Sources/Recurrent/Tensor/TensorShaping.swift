@@ -158,3 +158,43 @@ extension Tensor {
         return resolved
     }
 }
+
+extension Tensor {
+    /// Exchanges the first two axes: [A, B, …] → [B, A, …] (batch-first ⇄ time-major).
+    public func swappingFirstTwoAxes() throws -> Tensor {
+        guard rank >= 2 else {
+            throw RecurrentError.shapeMismatch(operation: "swap axes 0 and 1", expected: "rank ≥ 2", got: shape)
+        }
+        let a = shape[0], b = shape[1], inner = count / Swift.max(a * b, 1)
+        var newShape = shape
+        newShape.swapAt(0, 1)
+        var result = Tensor.zeros(newShape)
+        withUnsafeBufferPointer { src in
+            result.withUnsafeMutableBufferPointer { dst in
+                guard inner > 0 else { return }
+                for i in 0..<a {
+                    for j in 0..<b {
+                        (dst.baseAddress! + (j * a + i) * inner).update(
+                            from: src.baseAddress! + (i * b + j) * inner, count: inner)
+                    }
+                }
+            }
+        }
+        return result
+    }
+
+    /// The first axis in reverse order (time reversal of a time-major sequence).
+    public func reversedFirstAxis() -> Tensor {
+        guard rank >= 1, shape[0] > 1 else { return self }
+        let n = shape[0], inner = count / n
+        var result = Tensor.zeros(shape)
+        withUnsafeBufferPointer { src in
+            result.withUnsafeMutableBufferPointer { dst in
+                for i in 0..<n {
+                    (dst.baseAddress! + (n - 1 - i) * inner).update(from: src.baseAddress! + i * inner, count: inner)
+                }
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,119 @@
+// The public faces of the recurrent layers: PyTorch-style and Keras-style initialisers over
+// the one `RecurrentLayer` implementation.
+
+/// Elman RNN (`nn.RNN`, `keras.layers.SimpleRNN`).
+public final class SimpleRNN: RecurrentLayer {
+    /// PyTorch face: `nn.RNN(input_size, hidden_size, num_layers, nonlinearity, bias, batch_first,
+    /// dropout, bidirectional)`.
+    public init(
+        inputSize: Int, hiddenSize: Int, numLayers: Int = 1, nonlinearity: ActivationFunction = .tanh,
+        bias: Bool = true, batchFirst: Bool = false, dropout: Float = 0, bidirectional: Bool = false,
+        seed: UInt64? = nil
+    ) {
+        precondition(nonlinearity == .tanh || nonlinearity == .relu, "SimpleRNN: nonlinearity is tanh or relu")
+        super.init(
+            kind: .simpleRNN(relu: nonlinearity == .relu), inputSize: inputSize, hiddenSize: hiddenSize,
+            numLayers: numLayers, bidirectional: bidirectional, useBias: bias, batchFirst: batchFirst,
+            convention: .pytorch, dropout: dropout, returnSequences: true, returnState: false, goBackwards: false,
+            stateful: false, inputDropout: 0, unitForgetBias: false, seed: seed)
+    }
+
+    /// Keras face: `SimpleRNN(units, activation, use_bias, dropout, return_sequences, return_state,
+    /// go_backwards, stateful)`; the input size is inferred at the first call.
+    public init(
+        units: Int, activation: ActivationFunction = .tanh, useBias: Bool = true, dropout: Float = 0,
+        returnSequences: Bool = false, returnState: Bool = false, goBackwards: Bool = false,
+        stateful: Bool = false, seed: UInt64? = nil
+    ) {
+        precondition(activation == .tanh || activation == .relu, "SimpleRNN: activation is tanh or relu")
+        super.init(
+            kind: .simpleRNN(relu: activation == .relu), inputSize: nil, hiddenSize: units, numLayers: 1,
+            bidirectional: false, useBias: useBias, batchFirst: true, convention: .keras, dropout: 0,
+            returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
+            stateful: stateful, inputDropout: dropout, unitForgetBias: false, seed: seed)
+    }
+
+    /// PyTorch call: `(output, h_n)`; `h0` is [layers·directions, B, H].
+    public func forward(
+        _ input: Variable, _ h0: Variable? = nil, mask: SequenceMask? = nil
+    ) throws -> (output: Variable, hN: Variable) {
+        let r = try run(input, initialState: h0.map { (h: $0, c: nil) }, mask: mask)
+        return (r.output, r.h)
+    }
+}
+
+/// Long short-term memory (`nn.LSTM`, `keras.layers.LSTM`).
+public final class LSTM: RecurrentLayer {
+    /// PyTorch face: `nn.LSTM(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+    /// bidirectional)`.
+    public init(
+        inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true, batchFirst: Bool = false,
+        dropout: Float = 0, bidirectional: Bool = false, seed: UInt64? = nil
+    ) {
+        super.init(
+            kind: .lstm, inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers,
+            bidirectional: bidirectional, useBias: bias, batchFirst: batchFirst, convention: .pytorch,
+            dropout: dropout, returnSequences: true, returnState: false, goBackwards: false, stateful: false,
+            inputDropout: 0, unitForgetBias: false, seed: seed)
+    }
+
+    /// Keras face: `LSTM(units, use_bias, unit_forget_bias, dropout, return_sequences,
+    /// return_state, go_backwards, stateful)`; the input size is inferred at the first call.
+    public init(
+        units: Int, useBias: Bool = true, unitForgetBias: Bool = true, dropout: Float = 0,
+        returnSequences: Bool = false, returnState: Bool = false, goBackwards: Bool = false,
+        stateful: Bool = false, seed: UInt64? = nil
+    ) {
+        super.init(
+            kind: .lstm, inputSize: nil, hiddenSize: units, numLayers: 1, bidirectional: false, useBias: useBias,
+            batchFirst: true, convention: .keras, dropout: 0, returnSequences: returnSequences,
+            returnState: returnState, goBackwards: goBackwards, stateful: stateful, inputDropout: dropout,
+            unitForgetBias: unitForgetBias, seed: seed)
+    }
+
+    /// PyTorch call: `(output, (h_n, c_n))`; `state` is `(h0, c0)`, each [layers·directions, B, H].
+    public func forward(
+        _ input: Variable, _ state: (Variable, Variable)? = nil, mask: SequenceMask? = nil
+    ) throws -> (output: Variable, state: (hN: Variable, cN: Variable)) {
+        let r = try run(input, initialState: state.map { (h: $0.0, c: $0.1) }, mask: mask)
+        return (r.output, (r.h, r.c!))
+    }
+}
+
+/// Gated recurrent unit (`nn.GRU`, `keras.layers.GRU`).
+public final class GRU: RecurrentLayer {
+    /// PyTorch face: `nn.GRU(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+    /// bidirectional)`.
+    public init(
+        inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true, batchFirst: Bool = false,
+        dropout: Float = 0, bidirectional: Bool = false, seed: UInt64? = nil
+    ) {
+        super.init(
+            kind: .gru(resetAfter: true), inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers,
+            bidirectional: bidirectional, useBias: bias, batchFirst: batchFirst, convention: .pytorch,
+            dropout: dropout, returnSequences: true, returnState: false, goBackwards: false, stateful: false,
+            inputDropout: 0, unitForgetBias: false, seed: seed)
+    }
+
+    /// Keras face: `GRU(units, use_bias, reset_after, dropout, return_sequences, return_state,
+    /// go_backwards, stateful)`; the input size is inferred at the first call.
+    public init(
+        units: Int, useBias: Bool = true, resetAfter: Bool = true, dropout: Float = 0,
+        returnSequences: Bool = false, returnState: Bool = false, goBackwards: Bool = false,
+        stateful: Bool = false, seed: UInt64? = nil
+    ) {
+        super.init(
+            kind: .gru(resetAfter: resetAfter), inputSize: nil, hiddenSize: units, numLayers: 1,
+            bidirectional: false, useBias: useBias, batchFirst: true, convention: .keras, dropout: 0,
+            returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
+            stateful: stateful, inputDropout: dropout, unitForgetBias: false, seed: seed)
+    }
+
+    /// PyTorch call: `(output, h_n)`; `h0` is [layers·directions, B, H].
+    public func forward(
+        _ input: Variable, _ h0: Variable? = nil, mask: SequenceMask? = nil
+    ) throws -> (output: Variable, hN: Variable) {
+        let r = try run(input, initialState: h0.map { (h: $0, c: nil) }, mask: mask)
+        return (r.output, r.h)
+    }
+}

@@ -1,0 +1,146 @@
+// GRU over a whole sequence: forward, then its backpropagation through time.
+//
+//   r = σ(x·W_irᵀ + b_ir + h·W_hrᵀ + b_hr)
+//   z = σ(x·W_izᵀ + b_iz + h·W_hzᵀ + b_hz)
+//   n = tanh(x·W_inᵀ + b_in + r ⊙ (h·W_hnᵀ + b_hn))     reset after (PyTorch, Keras default)
+//   n = tanh(x·W_inᵀ + b_in + (r ⊙ h)·W_hnᵀ + b_hn)     reset before (classic Keras)
+//   h' = (1 − z) ⊙ n + z ⊙ h
+
+/// What the GRU backward pass needs from its forward pass.
+struct GRUSaved {
+    var gates: Tensor      // [T, B, 3H] activated r, z, n
+    var hPrev: Tensor      // [T, B, H] h entering step t
+    /// Reset after: h·W_hnᵀ + b_hn. Reset before: r ⊙ h. [T, B, H]
+    var candidateInput: Tensor
+}
+
+func gruForward(
+    _ input: SequenceInput, _ w: SequenceWeights, resetAfter: Bool
+) -> (y: Tensor, hN: Tensor, saved: GRUSaved) {
+    let T = input.steps, B = input.batch, H = w.weightHH.shape[1], G = 3 * H
+    var gates = projectInputs(input.x, weight: w.weightIH, bias: w.biasIH)
+    var hPrevAll = Tensor.zeros([T, B, H]), candidate = Tensor.zeros([T, B, H])
+    var y = Tensor.zeros([T, B, H])
+    var h = input.h0
+    var hh = Tensor.zeros([B, G])
+    let gp = gates.mutablePointer(), yp = y.mutablePointer(), hp = h.mutablePointer(), hhp = hh.mutablePointer()
+    let hPrev = hPrevAll.mutablePointer(), cand = candidate.mutablePointer()
+    let whh = w.weightHH.pointer, bhh = w.biasHH?.pointer
+
+    for t in input.order {
+        let step = gp + t * B * G, stepPrev = hPrev + t * B * H, stepCand = cand + t * B * H
+        stepPrev.update(from: hp, count: B * H)
+        // Recurrent products: all three gates at once when the reset comes after the product;
+        // otherwise r and z first, and n once r ⊙ h is known.
+        let productGates = resetAfter ? G : 2 * H
+        gemm(hp, whh, hhp, m: B, n: productGates, k: H, transposeB: true, ldc: G)
+        for b in 0..<B {
+            let a = step + b * G, r = hhp + b * G
+            if let bhh { for j in 0..<productGates { r[j] += bhh[j] } }
+            for j in 0..<(2 * H) { a[j] += r[j] }
+            Pointwise.sigmoid(a, a, count: 2 * H)
+            if resetAfter {
+                (stepCand + b * H).update(from: r + 2 * H, count: H)
+            } else {
+                for j in 0..<H { stepCand[b * H + j] = a[j] * hp[b * H + j] }
+            }
+        }
+        if !resetAfter {
+            gemm(stepCand, whh + 2 * H * H, hhp + 2 * H, m: B, n: H, k: H, transposeB: true, ldc: G)
+        }
+        for b in 0..<B {
+            let a = step + b * G, hb = hp + b * H, out = yp + (t * B + b) * H
+            guard input.isValid(t, b) else {
+                a.update(repeating: 0, count: G)
+                for j in 0..<H { out[j] = input.copiesState(t, b) ? hb[j] : 0 }
+                continue
+            }
+            let n = a + 2 * H, hn = hhp + b * G + 2 * H
+            if resetAfter {
+                for j in 0..<H { n[j] += a[j] * hn[j] }
+            } else {
+                for j in 0..<H { n[j] += hn[j] + (bhh?[2 * H + j] ?? 0) }
+            }
+            Pointwise.tanh(n, n, count: H)
+            for j in 0..<H {
+                let z = a[H + j]
+                hb[j] = (1 - z) * n[j] + z * hb[j]
+                out[j] = hb[j]
+            }
+        }
+    }
+    return (y, h, GRUSaved(gates: gates, hPrev: hPrevAll, candidateInput: candidate))
+}
+
+func gruBackward(
+    _ input: SequenceInput, _ w: SequenceWeights, _ saved: GRUSaved, resetAfter: Bool,
+    dY: Tensor, dHN: Tensor
+) -> SequenceGradients {
+    let T = input.steps, B = input.batch, H = w.weightHH.shape[1], G = 3 * H
+    var dInput = Tensor.zeros([T, B, G])      // gradients of the input-side pre-activations
+    var dRecurrent = Tensor.zeros([T, B, G])  // gradients of the recurrent products' outputs
+    var dh = dHN, direct = Tensor.zeros([B, H]), back = Tensor.zeros([B, H])
+    let dip = dInput.mutablePointer(), drp = dRecurrent.mutablePointer(), dhp = dh.mutablePointer()
+    let directp = direct.mutablePointer(), backp = back.mutablePointer(), dyp = dY.pointer
+    let gates = saved.gates.pointer, hPrev = saved.hPrev.pointer, cand = saved.candidateInput.pointer
+    let whh = w.weightHH.pointer
+
+    for t in input.order.reversed() {
+        let di = dip + t * B * G, dr = drp + t * B * G
+        for b in 0..<B {
+            let dhb = dhp + b * H, dy = dyp + (t * B + b) * H
+            if input.isValid(t, b) || input.copiesState(t, b) {
+                for j in 0..<H { dhb[j] += dy[j] }
+            }
+            guard input.isValid(t, b) else { continue }
+            let a = gates + (t * B + b) * G, hp = hPrev + (t * B + b) * H
+            let dib = di + b * G, drb = dr + b * G
+            for j in 0..<H {
+                let z = a[H + j], n = a[2 * H + j]
+                let dn = dhb[j] * (1 - z) * (1 - n * n)
+                dib[H + j] = dhb[j] * (hp[j] - n) * z * (1 - z)
+                dib[2 * H + j] = dn
+                directp[b * H + j] = dhb[j] * z
+                drb[H + j] = dib[H + j]
+                drb[2 * H + j] = resetAfter ? dn * a[j] : dn
+            }
+        }
+        // The reset gate's gradient needs what r multiplied: h·W_hnᵀ + b_hn (after) or
+        // (dn · W_hn) ⊙ h (before, one product over the batch).
+        if !resetAfter {
+            gemm(dr + 2 * H, whh + 2 * H * H, backp, m: B, n: H, k: H, lda: G)
+        }
+        for b in 0..<B where input.isValid(t, b) {
+            let a = gates + (t * B + b) * G, hp = hPrev + (t * B + b) * H, c = cand + (t * B + b) * H
+            let dib = di + b * G, drb = dr + b * G
+            for j in 0..<H {
+                let r = a[j]
+                let dReset = resetAfter ? dib[2 * H + j] * c[j] : backp[b * H + j] * hp[j]
+                dib[j] = dReset * r * (1 - r)
+                drb[j] = dib[j]
+                if !resetAfter { directp[b * H + j] += backp[b * H + j] * r }
+            }
+        }
+        // dh_{t−1} = z ⊙ dh (+ r ⊙ (dn·W_hn) before) + [dr, dz(, dn ⊙ r)] · W_hh.
+        let productGates = resetAfter ? G : 2 * H
+        gemm(dr, whh, backp, m: B, n: H, k: productGates, lda: G)
+        for b in 0..<B where input.isValid(t, b) {
+            for j in 0..<H { dhp[b * H + j] = directp[b * H + j] + backp[b * H + j] }
+        }
+    }
+
+    let rows = T * B
+    var dWeightHH = Tensor.zeros([G, H])
+    let dwp = dWeightHH.mutablePointer()
+    if resetAfter {
+        gemm(dRecurrent.pointer, hPrev, dwp, m: G, n: H, k: rows, transposeA: true)
+    } else {
+        gemm(dRecurrent.pointer, hPrev, dwp, m: 2 * H, n: H, k: rows, transposeA: true, lda: G)
+        gemm(dRecurrent.pointer + 2 * H, cand, dwp + 2 * H * H, m: H, n: H, k: rows, transposeA: true, lda: G)
+    }
+    let (dX, dWeightIH, dBiasIH) = inputSideGradients(dInput, x: input.x, weight: w.weightIH)
+    return SequenceGradients(
+        x: dX, h0: dh, c0: nil, weightIH: dWeightIH, weightHH: dWeightHH,
+        biasIH: w.biasIH == nil ? nil : dBiasIH,
+        biasHH: w.biasHH == nil ? nil : columnSums(dRecurrent, rows: rows, columns: G))
+}

@@ -1,0 +1,322 @@
+import Foundation
+
+/// How padded steps of variable-length sequences are treated.
+public enum MaskSemantics: Sendable {
+    /// PyTorch packed sequences: padded steps output zero and leave the state untouched.
+    case packed
+    /// Keras masking: padded steps repeat the previous output and carry the state.
+    case keras
+}
+
+/// Which steps of a batch are real: per-example lengths (right padding) or a [B, T] mask.
+public enum SequenceMask: Sendable {
+    case lengths([Int])
+    case mask(Tensor)
+}
+
+/// Parameters of one direction of one layer, PyTorch names and layout.
+public struct DirectionParameters {
+    public let weightIH: Variable
+    public let weightHH: Variable
+    public let biasIH: Variable?
+    public let biasHH: Variable?
+}
+
+/// A stack of recurrent layers over whole sequences: the one implementation behind
+/// `SimpleRNN`, `LSTM` and `GRU` in both their PyTorch and Keras faces.
+///
+/// Each layer and direction runs as one fused op (input projection hoisted out of the time
+/// loop, hand-derived backpropagation through time). Parameters are named as PyTorch names
+/// them (`weight_ih_l0`, `weight_hh_l1_reverse`, `bias_ih_l0`, …); under the Keras convention
+/// SimpleRNN, LSTM and classic GRU have one bias (`bias_ih_l0`), as Keras does.
+public class RecurrentLayer: Layer {
+    public let kind: CellKind
+    public let hiddenSize: Int
+    public let numLayers: Int
+    public let bidirectional: Bool
+    public let useBias: Bool
+    /// Input and output are [B, T, F] rather than [T, B, F].
+    public let batchFirst: Bool
+    public let convention: Convention
+    /// Dropout on the outputs of every layer but the last, in training (PyTorch's `dropout`).
+    public var interLayerDropout: Float
+    /// Whether dropout is active (PyTorch's `train()` / `eval()`, Keras's `training=`).
+    public var isTraining = false
+    public var maskSemantics: MaskSemantics
+    /// Keras: return the whole output sequence rather than the last output.
+    public var returnSequences: Bool
+    /// Keras: the call also returns the final states.
+    public var returnState: Bool
+    /// Keras: process the sequence backwards and return the outputs in processing order.
+    public var goBackwards: Bool
+    /// Keras: each batch starts from the previous batch's final states.
+    public var stateful: Bool
+    /// Keras: dropout on the inputs, one mask per sequence, in training.
+    public var inputDropout: Float
+    public let unitForgetBias: Bool
+    public private(set) var inputSize: Int?
+    /// `[layer][direction]`
+    public private(set) var layers: [[DirectionParameters]] = []
+    private var generator: SeededGenerator
+    private var carriedState: (h: Tensor, c: Tensor?)?
+
+    init(
+        kind: CellKind, inputSize: Int?, hiddenSize: Int, numLayers: Int, bidirectional: Bool, useBias: Bool,
+        batchFirst: Bool, convention: Convention, dropout: Float, returnSequences: Bool, returnState: Bool,
+        goBackwards: Bool, stateful: Bool, inputDropout: Float, unitForgetBias: Bool, seed: UInt64?
+    ) {
+        precondition(hiddenSize > 0, "\(kind) hidden size must be positive, got \(hiddenSize)")
+        precondition(numLayers > 0, "number of layers must be positive, got \(numLayers)")
+        precondition((0..<1).contains(dropout) && (0..<1).contains(inputDropout), "dropout must be in [0, 1)")
+        self.kind = kind
+        self.hiddenSize = hiddenSize
+        self.numLayers = numLayers
+        self.bidirectional = bidirectional
+        self.useBias = useBias
+        self.batchFirst = batchFirst
+        self.convention = convention
+        self.interLayerDropout = dropout
+        self.maskSemantics = convention == .keras ? .keras : .packed
+        self.returnSequences = returnSequences
+        self.returnState = returnState
+        self.goBackwards = goBackwards
+        self.stateful = stateful
+        self.inputDropout = inputDropout
+        self.unitForgetBias = unitForgetBias
+        generator = seed.map(SeededGenerator.init(seed:)) ?? GlobalGenerator.shared.split()
+        if dropout > 0 && numLayers == 1 {
+            FileHandle.standardError.write(Data(
+                "warning: dropout \(dropout) has no effect with one layer: it applies between stacked layers\n".utf8))
+        }
+        if let inputSize { build(inputSize: inputSize) }
+    }
+
+    public var directions: Int { bidirectional ? 2 : 1 }
+    /// Features per step of the output.
+    public var outputSize: Int { directions * hiddenSize }
+
+    // MARK: Parameters
+
+    private func build(inputSize: Int) {
+        precondition(inputSize > 0, "input size must be positive")
+        self.inputSize = inputSize
+        let H = hiddenSize, rows = kind.gateCount * H
+        layers = (0..<numLayers).map { layer in
+            let width = layer == 0 ? inputSize : outputSize
+            return (0..<directions).map { direction in
+                let suffix = "_l\(layer)" + (direction == 1 ? "_reverse" : "")
+                return makeDirection(inputWidth: width, rows: rows, suffix: suffix)
+            }
+        }
+    }
+
+    private func makeDirection(inputWidth: Int, rows: Int, suffix: String) -> DirectionParameters {
+        let H = hiddenSize
+        func parameter(_ t: Tensor, _ name: String) -> Variable { Variable(t, requiresGrad: true, name: name + suffix) }
+        switch convention {
+        case .pytorch:
+            let u = Initializer.pytorchUniform
+            func make(_ shape: [Int]) -> Tensor { u.make(shape: shape, fanIn: H, fanOut: rows, generator: &generator) }
+            return DirectionParameters(
+                weightIH: parameter(make([rows, inputWidth]), "weight_ih"),
+                weightHH: parameter(make([rows, H]), "weight_hh"),
+                biasIH: useBias ? parameter(make([rows]), "bias_ih") : nil,
+                biasHH: useBias ? parameter(make([rows]), "bias_hh") : nil)
+        case .keras:
+            // Keras shapes are kernel [I, G·H] and recurrent kernel [H, G·H]; ours are their transposes.
+            let kernel = Initializer.glorotUniform.make(
+                shape: [rows, inputWidth], fanIn: inputWidth, fanOut: rows, generator: &generator)
+            let recurrent = try! Initializer.orthogonal().make(
+                shape: [H, rows], fanIn: H, fanOut: rows, generator: &generator).transposedLastTwo()
+            var bias = Tensor.zeros([rows])
+            if unitForgetBias && kind == .lstm {
+                bias.withUnsafeMutableBufferPointer { b in for j in H..<(2 * H) { b[j] = 1 } }
+            }
+            let twoBiases = kind == .gru(resetAfter: true)
+            return DirectionParameters(
+                weightIH: parameter(kernel, "weight_ih"), weightHH: parameter(recurrent, "weight_hh"),
+                biasIH: useBias ? parameter(bias, "bias_ih") : nil,
+                biasHH: useBias && twoBiases ? parameter(Tensor.zeros([rows]), "bias_hh") : nil)
+        }
+    }
+
+    public var namedParameters: [(name: String, variable: Variable)] {
+        layers.flatMap { $0 }.flatMap { d in
+            [d.weightIH, d.weightHH, d.biasIH, d.biasHH].compactMap { $0 }.map { ($0.name!, $0) }
+        }
+    }
+
+    // MARK: Running
+
+    /// Runs the stack. `input` is [B, T, I] when `batchFirst`, else [T, B, I]; `initialState`
+    /// is [layers·directions, B, H] (and the cell state for LSTM). Returns the last layer's
+    /// outputs in the input's layout and the final states [layers·directions, B, H].
+    func run(
+        _ input: Variable, initialState: (h: Variable, c: Variable?)?, mask: SequenceMask?
+    ) throws -> (output: Variable, h: Variable, c: Variable?) {
+        let timeMajorShape = try validateInput(input)
+        let (steps, batch) = (timeMajorShape[0], timeMajorShape[1])
+        if inputSize == nil { build(inputSize: timeMajorShape[2]) }
+        let valid = try mask.map { try validSteps($0, steps: steps, batch: batch) }
+        let carried: (h: Variable, c: Variable?)? = carriedState.flatMap { s in
+            s.h.shape[1] == batch ? (h: Variable(s.h), c: s.c.map { Variable($0) }) : nil
+        }
+        let initial = try initialState.map { try validateState($0, batch: batch) } ?? carried
+
+        var x = batchFirst ? try input.swappingFirstTwoAxes() : input
+        if isTraining && inputDropout > 0 { x = try dropoutPerSequence(x, rate: inputDropout) }
+        var finalH: [Variable] = [], finalC: [Variable] = []
+        for (layerIndex, layer) in layers.enumerated() {
+            var outputs: [Variable] = []
+            for (direction, p) in layer.enumerated() {
+                let index = layerIndex * directions + direction
+                let h0 = try initial.map { try $0.h.selecting(index) } ?? Variable(Tensor.zeros([batch, hiddenSize]))
+                let c0: Variable? = kind.hasCellState
+                    ? try initial?.c.map { try $0.selecting(index) } ?? Variable(Tensor.zeros([batch, hiddenSize]))
+                    : nil
+                let result = try recordSequence(
+                    kind: kind, x: x, h0: h0, c0: c0, weightIH: p.weightIH, weightHH: p.weightHH,
+                    biasIH: p.biasIH, biasHH: p.biasHH, valid: valid, reverse: (direction == 1) != goBackwards,
+                    kerasMasking: maskSemantics == .keras)
+                outputs.append(result.output)
+                finalH.append(try result.hN.reshaped([1, batch, hiddenSize]))
+                if let cN = result.cN { finalC.append(try cN.reshaped([1, batch, hiddenSize])) }
+            }
+            x = outputs.count == 1 ? outputs[0] : try Variable.concatenate(outputs, axis: 2)
+            if isTraining && interLayerDropout > 0 && layerIndex < numLayers - 1 {
+                x = try x.dropout(rate: interLayerDropout, generator: &generator)
+            }
+        }
+        let h = finalH.count == 1 ? finalH[0] : try Variable.concatenate(finalH, axis: 0)
+        let c = finalC.isEmpty ? nil : (finalC.count == 1 ? finalC[0] : try Variable.concatenate(finalC, axis: 0))
+        if stateful { carriedState = (h.value, c?.value) }
+        return (batchFirst ? try x.swappingFirstTwoAxes() : x, h, c)
+    }
+
+    /// Forgets the states a stateful layer carries between batches.
+    public func resetStates() { carriedState = nil }
+
+    /// Multiplies every step of a time-major [T, B, F] input by one mask per sequence.
+    private func dropoutPerSequence(_ x: Variable, rate: Float) throws -> Variable {
+        let ones = Variable(Tensor.ones([1] + Array(x.shape.dropFirst())))
+        return try x * (try ones.dropout(rate: rate, generator: &generator))
+    }
+
+    // MARK: Validation
+
+    /// The input's shape as [T, B, I], after checking rank, width and values.
+    private func validateInput(_ input: Variable) throws -> [Int] {
+        let layout = batchFirst ? "[batch, steps, features]" : "[steps, batch, features]"
+        guard input.rank == 3 else {
+            throw RecurrentError.shapeMismatch(operation: "\(name) input", expected: layout, got: input.shape)
+        }
+        let shape = batchFirst ? [input.shape[1], input.shape[0], input.shape[2]] : input.shape
+        guard shape[0] > 0, shape[1] > 0, shape[2] > 0 else {
+            throw RecurrentError.shapeMismatch(
+                operation: "\(name) input", expected: "\(layout) with no empty axis", got: input.shape)
+        }
+        if let inputSize, shape[2] != inputSize {
+            let expected = batchFirst ? "[batch, steps, \(inputSize)]" : "[steps, batch, \(inputSize)]"
+            throw RecurrentError.shapeMismatch(operation: "\(name) input", expected: expected, got: input.shape)
+        }
+        guard input.value.isFinite else {
+            throw RecurrentError.nonFinite("\(name) input contains NaN or infinity")
+        }
+        return shape
+    }
+
+    private func validateState(
+        _ state: (h: Variable, c: Variable?), batch: Int
+    ) throws -> (h: Variable, c: Variable?) {
+        let expected = [numLayers * directions, batch, hiddenSize]
+        guard state.h.shape == expected else {
+            throw RecurrentError.shapeMismatch(
+                operation: "\(name) initial hidden state", expected: Shape.describe(expected), got: state.h.shape)
+        }
+        if kind.hasCellState {
+            guard let c = state.c else {
+                throw RecurrentError.invalidArgument("\(name) initial state: LSTM needs both h0 and c0")
+            }
+            guard c.shape == expected else {
+                throw RecurrentError.shapeMismatch(
+                    operation: "\(name) initial cell state", expected: Shape.describe(expected), got: c.shape)
+            }
+        }
+        guard state.h.value.isFinite, state.c?.value.isFinite ?? true else {
+            throw RecurrentError.nonFinite("\(name) initial state contains NaN or infinity")
+        }
+        return state
+    }
+
+    /// `valid[t * B + b]` from lengths or a [B, T] mask.
+    private func validSteps(_ mask: SequenceMask, steps: Int, batch: Int) throws -> [Bool] {
+        var valid = [Bool](repeating: false, count: steps * batch)
+        switch mask {
+        case .lengths(let lengths):
+            guard lengths.count == batch else {
+                throw RecurrentError.invalidArgument(
+                    "\(name): \(lengths.count) lengths for a batch of \(batch)")
+            }
+            for (b, length) in lengths.enumerated() {
+                guard length >= 1, length <= steps else {
+                    throw RecurrentError.invalidArgument(
+                        "\(name): length \(length) of example \(b) is outside 1...\(steps)")
+                }
+                for t in 0..<length { valid[t * batch + b] = true }
+            }
+        case .mask(let mask):
+            guard mask.shape == [batch, steps] else {
+                throw RecurrentError.shapeMismatch(
+                    operation: "\(name) mask", expected: "[\(batch), \(steps)]", got: mask.shape)
+            }
+            for (i, m) in mask.scalars.enumerated() {
+                guard m == 0 || m == 1 else {
+                    throw RecurrentError.invalidArgument("\(name) mask: value \(m) at position \(i) is not 0 or 1")
+                }
+                valid[(i % steps) * batch + i / steps] = m == 1
+            }
+        }
+        return valid
+    }
+
+    var name: String {
+        switch kind {
+        case .simpleRNN: return "SimpleRNN"
+        case .lstm: return "LSTM"
+        case .gru: return "GRU"
+        }
+    }
+
+    // MARK: Keras face
+
+    /// Keras call: the output sequence [B, T, H] (`returnSequences`) or the last output [B, H].
+    public func callAsFunction(_ input: Variable) throws -> Variable {
+        try call(input)[0]
+    }
+
+    /// Keras call with everything: `[output] + (returnState ? final states : [])`; the states
+    /// are `[h]`, or `[h, c]` for LSTM, each [B, H]. `initialState` is `[h0]` or `[h0, c0]`.
+    public func call(_ input: Variable, mask: SequenceMask? = nil, initialState: [Variable]? = nil) throws -> [Variable] {
+        guard numLayers == 1, !bidirectional else {
+            throw RecurrentError.invalidArgument(
+                "\(name): the Keras call is for one layer and one direction; use forward(...) or Bidirectional")
+        }
+        let initial = try initialState.map { states -> (h: Variable, c: Variable?) in
+            guard states.count == (kind.hasCellState ? 2 : 1) else {
+                throw RecurrentError.invalidArgument(
+                    "\(name) initial state: expected \(kind.hasCellState ? 2 : 1) tensors, got \(states.count)")
+            }
+            let batch = states[0].shape.first ?? 0
+            return (try states[0].reshaped([1, batch, -1]), try states.dropFirst().first.map { try $0.reshaped([1, batch, -1]) })
+        }
+        let (sequence, h, c) = try run(input, initialState: initial, mask: mask)
+        let batch = h.shape[1]
+        var output = sequence
+        if goBackwards && returnSequences {
+            output = try output.swappingFirstTwoAxes().reversedFirstAxis().swappingFirstTwoAxes()
+        }
+        if !returnSequences { output = try h.reshaped([batch, hiddenSize]) }
+        guard returnState else { return [output] }
+        return [output, try h.reshaped([batch, hiddenSize])] + (try c.map { [try $0.reshaped([batch, hiddenSize])] } ?? [])
+    }
+}

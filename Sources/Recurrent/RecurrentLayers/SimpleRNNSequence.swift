@@ -1,0 +1,80 @@
+// Simple (Elman) RNN over a whole sequence: forward, then its backpropagation through time.
+//
+//   h' = act(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh),   act = tanh or relu
+
+/// What the SimpleRNN backward pass needs from its forward pass.
+struct SimpleRNNSaved {
+    var activations: Tensor  // [T, B, H] h leaving step t (zero rows at invalid steps)
+    var hPrev: Tensor        // [T, B, H] h entering step t
+}
+
+func simpleRNNForward(
+    _ input: SequenceInput, _ w: SequenceWeights, relu: Bool
+) -> (y: Tensor, hN: Tensor, saved: SimpleRNNSaved) {
+    let T = input.steps, B = input.batch, H = w.weightHH.shape[1]
+    let bias: Tensor? = switch (w.biasIH, w.biasHH) {
+    case let (i?, h?): try! i + h
+    case let (i?, nil): i
+    case let (nil, h?): h
+    case (nil, nil): nil
+    }
+    var a = projectInputs(input.x, weight: w.weightIH, bias: bias)
+    var hPrevAll = Tensor.zeros([T, B, H]), y = Tensor.zeros([T, B, H])
+    var h = input.h0
+    let ap = a.mutablePointer(), yp = y.mutablePointer(), hp = h.mutablePointer(), hPrev = hPrevAll.mutablePointer()
+
+    for t in input.order {
+        let step = ap + t * B * H
+        (hPrev + t * B * H).update(from: hp, count: B * H)
+        gemm(hp, w.weightHH.pointer, step, m: B, n: H, k: H, transposeB: true, beta: 1)
+        for b in 0..<B {
+            let row = step + b * H, hb = hp + b * H, out = yp + (t * B + b) * H
+            guard input.isValid(t, b) else {
+                row.update(repeating: 0, count: H)
+                for j in 0..<H { out[j] = input.copiesState(t, b) ? hb[j] : 0 }
+                continue
+            }
+            if relu { Pointwise.relu(row, row, count: H) } else { Pointwise.tanh(row, row, count: H) }
+            hb.update(from: row, count: H)
+            out.update(from: row, count: H)
+        }
+    }
+    return (y, h, SimpleRNNSaved(activations: a, hPrev: hPrevAll))
+}
+
+func simpleRNNBackward(
+    _ input: SequenceInput, _ w: SequenceWeights, _ saved: SimpleRNNSaved, relu: Bool,
+    dY: Tensor, dHN: Tensor
+) -> SequenceGradients {
+    let T = input.steps, B = input.batch, H = w.weightHH.shape[1]
+    var dA = Tensor.zeros([T, B, H]), dh = dHN, back = Tensor.zeros([B, H])
+    let dap = dA.mutablePointer(), dhp = dh.mutablePointer(), backp = back.mutablePointer(), dyp = dY.pointer
+    let act = saved.activations.pointer
+
+    for t in input.order.reversed() {
+        let stepGrad = dap + t * B * H
+        for b in 0..<B {
+            let dhb = dhp + b * H, dy = dyp + (t * B + b) * H
+            let valid = input.isValid(t, b)
+            if valid || input.copiesState(t, b) {
+                for j in 0..<H { dhb[j] += dy[j] }
+            }
+            guard valid else { continue }
+            let y = act + (t * B + b) * H, da = stepGrad + b * H
+            for j in 0..<H {
+                da[j] = relu ? (y[j] > 0 ? dhb[j] : 0) : dhb[j] * (1 - y[j] * y[j])
+            }
+        }
+        gemm(stepGrad, w.weightHH.pointer, backp, m: B, n: H, k: H)
+        for b in 0..<B where input.isValid(t, b) {
+            (dhp + b * H).update(from: backp + b * H, count: H)
+        }
+    }
+
+    var dWeightHH = Tensor.zeros([H, H])
+    gemm(dA.pointer, saved.hPrev.pointer, dWeightHH.mutablePointer(), m: H, n: H, k: T * B, transposeA: true)
+    let (dX, dWeightIH, dBias) = inputSideGradients(dA, x: input.x, weight: w.weightIH)
+    return SequenceGradients(
+        x: dX, h0: dh, c0: nil, weightIH: dWeightIH, weightHH: dWeightHH,
+        biasIH: w.biasIH == nil ? nil : dBias, biasHH: w.biasHH == nil ? nil : dBias)
+}
