@@ -97,7 +97,7 @@ import Testing
                     weightIH: Variable(p.weightIH.value, requiresGrad: true),
                     weightHH: Variable(p.weightHH.value, requiresGrad: true),
                     biasIH: p.biasIH.map { Variable($0.value, requiresGrad: true) },
-                    biasHH: p.biasHH.map { Variable($0.value, requiresGrad: true) })
+                    biasHH: p.biasHH.map { Variable($0.value, requiresGrad: true) }, weightHR: nil)
                 let cell = Self.cell(kind, copy)
                 cells.append(cell)
                 let run = try Self.reference(

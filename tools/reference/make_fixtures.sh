@@ -2,6 +2,11 @@
 # Regenerates every golden fixture under Tests/RecurrentTests/Fixtures by running each
 # tools/reference/make_*.py with the reference virtualenv's python (default /work/venv;
 # override with VENV=/path/to/venv). See README.md in this folder.
+#
+# The generators it picks up (every tools/reference/make_*.py, in name order):
+#   make_keras_rnn_fixtures.py  -> keras_rnn.safetensors   (Keras 3 SimpleRNN/LSTM/GRU/Bidirectional; RNN_FIXTURES.md)
+#   make_optimizer_fixtures.py  -> optimizers.safetensors  (optimizers, clipping, LR schedules)
+#   make_torch_rnn_fixtures.py  -> torch_rnn.safetensors   (torch.nn.RNN/LSTM/GRU; RNN_FIXTURES.md)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 venv="${VENV:-/work/venv}"

@@ -45,16 +45,16 @@ public final class SimpleRNN: RecurrentLayer {
 /// Long short-term memory (`nn.LSTM`, `keras.layers.LSTM`).
 public final class LSTM: RecurrentLayer {
     /// PyTorch face: `nn.LSTM(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-    /// bidirectional)`.
+    /// bidirectional, proj_size)`.
     public init(
         inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true, batchFirst: Bool = false,
-        dropout: Float = 0, bidirectional: Bool = false, seed: UInt64? = nil
+        dropout: Float = 0, bidirectional: Bool = false, projSize: Int = 0, seed: UInt64? = nil
     ) {
         super.init(
             kind: .lstm, inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers,
             bidirectional: bidirectional, useBias: bias, batchFirst: batchFirst, convention: .pytorch,
             dropout: dropout, returnSequences: true, returnState: false, goBackwards: false, stateful: false,
-            inputDropout: 0, unitForgetBias: false, seed: seed)
+            inputDropout: 0, unitForgetBias: false, projSize: projSize, seed: seed)
     }
 
     /// Keras face: `LSTM(units, use_bias, unit_forget_bias, dropout, return_sequences,

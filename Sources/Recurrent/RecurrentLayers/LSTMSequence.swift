@@ -2,23 +2,25 @@
 //
 //   a = x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh
 //   i, f, g, o = σ(a_i), σ(a_f), tanh(a_g), σ(a_o)
-//   c' = f ⊙ c + i ⊙ g,   h' = o ⊙ tanh(c')
+//   c' = f ⊙ c + i ⊙ g,   h' = o ⊙ tanh(c')          (with a projection: h' = (o ⊙ tanh c')·W_hrᵀ)
 //
 // The input projection of every step is one product before the loop; inside the loop only
-// h̃·W_hhᵀ remains. Weight gradients are one product each over all steps after the loop.
+// h·W_hhᵀ (and the projection) remains. Weight gradients are one product each over all steps.
 
 /// What the LSTM backward pass needs from its forward pass.
 struct LSTMSaved {
     var gates: Tensor     // [T, B, 4H] activated i, f, g, o
     var cPrev: Tensor     // [T, B, H] cell state entering step t
     var tanhC: Tensor     // [T, B, H] tanh of the cell state leaving step t
-    var hPrev: Tensor     // [T, B, H] h entering step t
+    var hPrev: Tensor     // [T, B, P] h entering step t (P = H without projection)
+    var hRaw: Tensor?     // [T, B, H] o ⊙ tanh(c') before the projection
 }
 
 func lstmForward(
     _ input: SequenceInput, _ w: SequenceWeights
 ) -> (y: Tensor, hN: Tensor, cN: Tensor, saved: LSTMSaved) {
-    let T = input.steps, B = input.batch, H = w.weightHH.shape[1], G = 4 * H
+    let T = input.steps, B = input.batch, H = w.weightIH.shape[0] / 4, G = 4 * H
+    let P = w.weightHR?.shape[0] ?? H
     let bias: Tensor? = switch (w.biasIH, w.biasHH) {
     case let (i?, h?): try! i + h
     case let (i?, nil): i
@@ -26,43 +28,50 @@ func lstmForward(
     case (nil, nil): nil
     }
     var gates = projectInputs(input.x, weight: w.weightIH, bias: bias)
-    var saved = LSTMSaved(gates: Tensor.zeros([]), cPrev: .zeros([T, B, H]), tanhC: .zeros([T, B, H]), hPrev: .zeros([T, B, H]))
-    var y = Tensor.zeros([T, B, H])
+    var cPrevAll = Tensor.zeros([T, B, H]), tanhCAll = Tensor.zeros([T, B, H]), hPrevAll = Tensor.zeros([T, B, P])
+    var hRawAll: Tensor? = w.weightHR == nil ? nil : Tensor.zeros([T, B, H])
+    var projected = Tensor.zeros([B, P])
+    var y = Tensor.zeros([T, B, P])
     var h = input.h0, c = input.c0 ?? Tensor.zeros([B, H])
     let gp = gates.mutablePointer(), yp = y.mutablePointer(), hp = h.mutablePointer(), cp = c.mutablePointer()
-    let cPrev = saved.cPrev.mutablePointer(), tanhC = saved.tanhC.mutablePointer()
-    let hPrev = saved.hPrev.mutablePointer()
+    let cPrev = cPrevAll.mutablePointer(), tanhC = tanhCAll.mutablePointer(), hPrev = hPrevAll.mutablePointer()
+    let hRaw = hRawAll?.mutablePointer(), proj = projected.mutablePointer()
 
     for t in input.order {
         let step = gp + t * B * G
-        (hPrev + t * B * H).update(from: hp, count: B * H)
+        (hPrev + t * B * P).update(from: hp, count: B * P)
         (cPrev + t * B * H).update(from: cp, count: B * H)
-        gemm(hp, w.weightHH.pointer, step, m: B, n: G, k: H, transposeB: true, beta: 1)
+        gemm(hp, w.weightHH.pointer, step, m: B, n: G, k: P, transposeB: true, beta: 1)
         for b in 0..<B {
-            let a = step + b * G, hb = hp + b * H, cb = cp + b * H
-            let out = yp + (t * B + b) * H, tc = tanhC + (t * B + b) * H
+            let a = step + b * G, cb = cp + b * H, tc = tanhC + (t * B + b) * H
             guard input.isValid(t, b) else {
-                (a).update(repeating: 0, count: G)
-                for j in 0..<H {
-                    out[j] = input.copiesState(t, b) ? hb[j] : 0
-                    tc[j] = 0
-                }
+                a.update(repeating: 0, count: G)
+                tc.update(repeating: 0, count: H)
+                hRaw?.advanced(by: (t * B + b) * H).update(repeating: 0, count: H)
                 continue
             }
             Pointwise.sigmoid(a, a, count: 2 * H)
             Pointwise.tanh(a + 2 * H, a + 2 * H, count: H)
             Pointwise.sigmoid(a + 3 * H, a + 3 * H, count: H)
-            for j in 0..<H {
-                cb[j] = a[H + j] * cb[j] + a[j] * a[2 * H + j]
-            }
+            for j in 0..<H { cb[j] = a[H + j] * cb[j] + a[j] * a[2 * H + j] }
             Pointwise.tanh(cb, tc, count: H)
-            for j in 0..<H {
-                hb[j] = a[3 * H + j] * tc[j]
-                out[j] = hb[j]
+            let raw = hRaw.map { $0 + (t * B + b) * H } ?? proj + b * H
+            for j in 0..<H { raw[j] = a[3 * H + j] * tc[j] }
+        }
+        if let hRaw {
+            gemm(hRaw + t * B * H, w.weightHR!.pointer, proj, m: B, n: P, k: H, transposeB: true)
+        }
+        for b in 0..<B {
+            let hb = hp + b * P, out = yp + (t * B + b) * P
+            if input.isValid(t, b) {
+                hb.update(from: proj + b * P, count: P)
+                out.update(from: hb, count: P)
+            } else if input.copiesState(t, b) {
+                out.update(from: hb, count: P)
             }
         }
     }
-    saved.gates = gates
+    let saved = LSTMSaved(gates: gates, cPrev: cPrevAll, tanhC: tanhCAll, hPrev: hPrevAll, hRaw: hRawAll)
     return (y, h, c, saved)
 }
 
@@ -70,23 +79,32 @@ func lstmBackward(
     _ input: SequenceInput, _ w: SequenceWeights, _ saved: LSTMSaved,
     dY: Tensor, dHN: Tensor, dCN: Tensor
 ) -> SequenceGradients {
-    let T = input.steps, B = input.batch, H = w.weightHH.shape[1], G = 4 * H
+    let T = input.steps, B = input.batch, H = w.weightIH.shape[0] / 4, G = 4 * H
+    let P = w.weightHR?.shape[0] ?? H
     var dA = Tensor.zeros([T, B, G])
+    var dProjected: Tensor? = w.weightHR == nil ? nil : Tensor.zeros([T, B, P])
     var dh = dHN, dc = dCN
-    var dhRecurrent = Tensor.zeros([B, H])
+    var dhRaw = Tensor.zeros([B, H]), dhRecurrent = Tensor.zeros([B, P])
     let dap = dA.mutablePointer(), dhp = dh.mutablePointer(), dcp = dc.mutablePointer()
-    let dhr = dhRecurrent.mutablePointer(), dyp = dY.pointer
+    let dRaw = dhRaw.mutablePointer(), dhr = dhRecurrent.mutablePointer(), dyp = dY.pointer
+    let dProj = dProjected?.mutablePointer()
     let gates = saved.gates.pointer, cPrev = saved.cPrev.pointer, tanhC = saved.tanhC.pointer
 
     for t in input.order.reversed() {
         let stepGrad = dap + t * B * G
-        for b in 0..<B {
-            let dhb = dhp + b * H, dcb = dcp + b * H, dy = dyp + (t * B + b) * H
-            let valid = input.isValid(t, b)
-            if valid || input.copiesState(t, b) {
-                for j in 0..<H { dhb[j] += dy[j] }
+        for b in 0..<B where input.isValid(t, b) || input.copiesState(t, b) {
+            let dhb = dhp + b * P, dy = dyp + (t * B + b) * P
+            for j in 0..<P { dhb[j] += dy[j] }
+        }
+        // Through the projection: dh_raw = dh · W_hr for the valid rows.
+        if let dProj {
+            for b in 0..<B where input.isValid(t, b) {
+                (dProj + (t * B + b) * P).update(from: dhp + b * P, count: P)
             }
-            guard valid else { continue }  // state passed through unchanged; dA row stays 0
+            gemm(dProj + t * B * P, w.weightHR!.pointer, dRaw, m: B, n: H, k: P)
+        }
+        for b in 0..<B where input.isValid(t, b) {
+            let dcb = dcp + b * H, dhb = dProj == nil ? dhp + b * H : dRaw + b * H
             let a = gates + (t * B + b) * G, da = stepGrad + b * G
             let tc = tanhC + (t * B + b) * H, cp = cPrev + (t * B + b) * H
             for j in 0..<H {
@@ -99,18 +117,24 @@ func lstmBackward(
                 dcb[j] = dcTotal * f
             }
         }
-        // dh_{t−1} = dA_t · W_hh for valid rows; the others pass dh through unchanged.
-        gemm(stepGrad, w.weightHH.pointer, dhr, m: B, n: H, k: G)
+        // dh_{t−1} = dA_t · W_hh for valid rows; the others pass dh (and dc) through unchanged.
+        gemm(stepGrad, w.weightHH.pointer, dhr, m: B, n: P, k: G)
         for b in 0..<B where input.isValid(t, b) {
-            (dhp + b * H).update(from: dhr + b * H, count: H)
+            (dhp + b * P).update(from: dhr + b * P, count: P)
         }
     }
 
     let rows = T * B
-    var dWeightHH = Tensor.zeros([G, H])
-    gemm(dA.pointer, saved.hPrev.pointer, dWeightHH.mutablePointer(), m: G, n: H, k: rows, transposeA: true)
+    var dWeightHH = Tensor.zeros([G, P])
+    gemm(dA.pointer, saved.hPrev.pointer, dWeightHH.mutablePointer(), m: G, n: P, k: rows, transposeA: true)
+    var dWeightHR: Tensor? = nil
+    if let dProjected, let hRaw = saved.hRaw {
+        var d = Tensor.zeros([P, H])
+        gemm(dProjected.pointer, hRaw.pointer, d.mutablePointer(), m: P, n: H, k: rows, transposeA: true)
+        dWeightHR = d
+    }
     let (dX, dWeightIH, dBias) = inputSideGradients(dA, x: input.x, weight: w.weightIH)
     return SequenceGradients(
         x: dX, h0: dh, c0: dc, weightIH: dWeightIH, weightHH: dWeightHH,
-        biasIH: w.biasIH == nil ? nil : dBias, biasHH: w.biasHH == nil ? nil : dBias)
+        biasIH: w.biasIH == nil ? nil : dBias, biasHH: w.biasHH == nil ? nil : dBias, weightHR: dWeightHR)
 }

@@ -20,6 +20,8 @@ public struct DirectionParameters {
     public let weightHH: Variable
     public let biasIH: Variable?
     public let biasHH: Variable?
+    /// LSTM projection `weight_hr` [P, H], when `projSize` > 0.
+    public let weightHR: Variable?
 }
 
 /// A stack of recurrent layers over whole sequences: the one implementation behind
@@ -54,6 +56,8 @@ public class RecurrentLayer: Layer {
     /// Keras: dropout on the inputs, one mask per sequence, in training.
     public var inputDropout: Float
     public let unitForgetBias: Bool
+    /// LSTM with projections (PyTorch's `proj_size`): h is projected to this size; 0 for none.
+    public let projSize: Int
     public private(set) var inputSize: Int?
     /// `[layer][direction]`
     public private(set) var layers: [[DirectionParameters]] = []
@@ -63,8 +67,11 @@ public class RecurrentLayer: Layer {
     init(
         kind: CellKind, inputSize: Int?, hiddenSize: Int, numLayers: Int, bidirectional: Bool, useBias: Bool,
         batchFirst: Bool, convention: Convention, dropout: Float, returnSequences: Bool, returnState: Bool,
-        goBackwards: Bool, stateful: Bool, inputDropout: Float, unitForgetBias: Bool, seed: UInt64?
+        goBackwards: Bool, stateful: Bool, inputDropout: Float, unitForgetBias: Bool, projSize: Int = 0,
+        seed: UInt64?
     ) {
+        precondition(projSize >= 0 && projSize < hiddenSize, "projSize must be in 0..<hiddenSize")
+        precondition(projSize == 0 || kind == .lstm, "projSize is for LSTM only")
         precondition(hiddenSize > 0, "\(kind) hidden size must be positive, got \(hiddenSize)")
         precondition(numLayers > 0, "number of layers must be positive, got \(numLayers)")
         precondition((0..<1).contains(dropout) && (0..<1).contains(inputDropout), "dropout must be in [0, 1)")
@@ -83,6 +90,7 @@ public class RecurrentLayer: Layer {
         self.stateful = stateful
         self.inputDropout = inputDropout
         self.unitForgetBias = unitForgetBias
+        self.projSize = projSize
         generator = seed.map(SeededGenerator.init(seed:)) ?? GlobalGenerator.shared.split()
         if dropout > 0 && numLayers == 1 {
             FileHandle.standardError.write(Data(
@@ -91,13 +99,28 @@ public class RecurrentLayer: Layer {
         if let inputSize { build(inputSize: inputSize) }
     }
 
+    /// A layer of the same configuration with fresh weights (Keras's Bidirectional makes its
+    /// backward layer this way).
+    func sibling(goBackwards: Bool) -> RecurrentLayer {
+        let copy = RecurrentLayer(
+            kind: kind, inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers,
+            bidirectional: bidirectional, useBias: useBias, batchFirst: batchFirst, convention: convention,
+            dropout: interLayerDropout, returnSequences: returnSequences, returnState: returnState,
+            goBackwards: goBackwards, stateful: stateful, inputDropout: inputDropout,
+            unitForgetBias: unitForgetBias, projSize: projSize, seed: generator.next())
+        copy.maskSemantics = maskSemantics
+        return copy
+    }
+
     public var directions: Int { bidirectional ? 2 : 1 }
+    /// Size of the hidden state h (the projection size when there is one).
+    public var stateSize: Int { projSize > 0 ? projSize : hiddenSize }
     /// Features per step of the output.
-    public var outputSize: Int { directions * hiddenSize }
+    public var outputSize: Int { directions * stateSize }
 
     // MARK: Parameters
 
-    private func build(inputSize: Int) {
+    func build(inputSize: Int) {
         precondition(inputSize > 0, "input size must be positive")
         self.inputSize = inputSize
         let H = hiddenSize, rows = kind.gateCount * H
@@ -119,9 +142,10 @@ public class RecurrentLayer: Layer {
             func make(_ shape: [Int]) -> Tensor { u.make(shape: shape, fanIn: H, fanOut: rows, generator: &generator) }
             return DirectionParameters(
                 weightIH: parameter(make([rows, inputWidth]), "weight_ih"),
-                weightHH: parameter(make([rows, H]), "weight_hh"),
+                weightHH: parameter(make([rows, stateSize]), "weight_hh"),
                 biasIH: useBias ? parameter(make([rows]), "bias_ih") : nil,
-                biasHH: useBias ? parameter(make([rows]), "bias_hh") : nil)
+                biasHH: useBias ? parameter(make([rows]), "bias_hh") : nil,
+                weightHR: projSize > 0 ? parameter(make([projSize, H]), "weight_hr") : nil)
         case .keras:
             // Keras shapes are kernel [I, G·H] and recurrent kernel [H, G·H]; ours are their transposes.
             let kernel = Initializer.glorotUniform.make(
@@ -136,13 +160,13 @@ public class RecurrentLayer: Layer {
             return DirectionParameters(
                 weightIH: parameter(kernel, "weight_ih"), weightHH: parameter(recurrent, "weight_hh"),
                 biasIH: useBias ? parameter(bias, "bias_ih") : nil,
-                biasHH: useBias && twoBiases ? parameter(Tensor.zeros([rows]), "bias_hh") : nil)
+                biasHH: useBias && twoBiases ? parameter(Tensor.zeros([rows]), "bias_hh") : nil, weightHR: nil)
         }
     }
 
     public var namedParameters: [(name: String, variable: Variable)] {
         layers.flatMap { $0 }.flatMap { d in
-            [d.weightIH, d.weightHH, d.biasIH, d.biasHH].compactMap { $0 }.map { ($0.name!, $0) }
+            [d.weightIH, d.weightHH, d.biasIH, d.biasHH, d.weightHR].compactMap { $0 }.map { ($0.name!, $0) }
         }
     }
 
@@ -170,16 +194,16 @@ public class RecurrentLayer: Layer {
             var outputs: [Variable] = []
             for (direction, p) in layer.enumerated() {
                 let index = layerIndex * directions + direction
-                let h0 = try initial.map { try $0.h.selecting(index) } ?? Variable(Tensor.zeros([batch, hiddenSize]))
+                let h0 = try initial.map { try $0.h.selecting(index) } ?? Variable(Tensor.zeros([batch, stateSize]))
                 let c0: Variable? = kind.hasCellState
                     ? try initial?.c.map { try $0.selecting(index) } ?? Variable(Tensor.zeros([batch, hiddenSize]))
                     : nil
                 let result = try recordSequence(
                     kind: kind, x: x, h0: h0, c0: c0, weightIH: p.weightIH, weightHH: p.weightHH,
-                    biasIH: p.biasIH, biasHH: p.biasHH, valid: valid, reverse: (direction == 1) != goBackwards,
+                    biasIH: p.biasIH, biasHH: p.biasHH, weightHR: p.weightHR, valid: valid, reverse: (direction == 1) != goBackwards,
                     kerasMasking: maskSemantics == .keras)
                 outputs.append(result.output)
-                finalH.append(try result.hN.reshaped([1, batch, hiddenSize]))
+                finalH.append(try result.hN.reshaped([1, batch, stateSize]))
                 if let cN = result.cN { finalC.append(try cN.reshaped([1, batch, hiddenSize])) }
             }
             x = outputs.count == 1 ? outputs[0] : try Variable.concatenate(outputs, axis: 2)
@@ -228,7 +252,7 @@ public class RecurrentLayer: Layer {
     private func validateState(
         _ state: (h: Variable, c: Variable?), batch: Int
     ) throws -> (h: Variable, c: Variable?) {
-        let expected = [numLayers * directions, batch, hiddenSize]
+        let expected = [numLayers * directions, batch, stateSize]
         guard state.h.shape == expected else {
             throw RecurrentError.shapeMismatch(
                 operation: "\(name) initial hidden state", expected: Shape.describe(expected), got: state.h.shape)
@@ -237,9 +261,10 @@ public class RecurrentLayer: Layer {
             guard let c = state.c else {
                 throw RecurrentError.invalidArgument("\(name) initial state: LSTM needs both h0 and c0")
             }
-            guard c.shape == expected else {
+            let cellShape = [numLayers * directions, batch, hiddenSize]
+            guard c.shape == cellShape else {
                 throw RecurrentError.shapeMismatch(
-                    operation: "\(name) initial cell state", expected: Shape.describe(expected), got: c.shape)
+                    operation: "\(name) initial cell state", expected: Shape.describe(cellShape), got: c.shape)
             }
         }
         guard state.h.value.isFinite, state.c?.value.isFinite ?? true else {

@@ -28,6 +28,7 @@ struct SequenceWeights {
     var weightHH: Tensor  // [G·H, H]
     var biasIH: Tensor?   // [G·H]
     var biasHH: Tensor?   // [G·H]
+    var weightHR: Tensor? // [P, H], LSTM projection
 }
 
 /// The per-call inputs of one direction, time-major.
@@ -76,6 +77,7 @@ struct SequenceGradients {
     var weightHH: Tensor
     var biasIH: Tensor?
     var biasHH: Tensor?
+    var weightHR: Tensor? = nil
 }
 
 /// Raw-pointer matrix product on tensors: C = alpha·op(A)·op(B) + beta·C, 2-D views.

@@ -1,12 +1,12 @@
 /// One direction of one recurrent layer over a whole sequence as a single autograd op.
 ///
-/// Inputs: x [T, B, I] (time-major), h0 [B, H], c0 [B, H] for LSTM, and the direction's weights.
-/// The result is [T + 1, B, H] (or [T + 2, B, H] for LSTM): the outputs of every step followed
-/// by the final hidden state (and cell state). `split` separates them; autograd routes their
-/// gradients back into this op's hand-written BPTT.
+/// Inputs: x [T, B, I] (time-major), h0 [B, P], c0 [B, H] for LSTM, and the direction's
+/// weights. The op's value is its results flattened one after another — the outputs of every
+/// step [T, B, P], the final hidden state [B, P] (and cell state [B, H]) — and `split`
+/// separates them, so autograd routes their gradients back into the hand-written BPTT.
 func recordSequence(
     kind: CellKind, x: Variable, h0: Variable, c0: Variable?,
-    weightIH: Variable, weightHH: Variable, biasIH: Variable?, biasHH: Variable?,
+    weightIH: Variable, weightHH: Variable, biasIH: Variable?, biasHH: Variable?, weightHR: Variable? = nil,
     valid: [Bool]?, reverse: Bool, kerasMasking: Bool
 ) throws -> (output: Variable, hN: Variable, cN: Variable?) {
     let steps = x.shape[0], batch = x.shape[1]
@@ -16,52 +16,38 @@ func recordSequence(
     let input = SequenceInput(
         x: x.value, h0: h0.value, c0: c0?.value, valid: valid, reverse: reverse, copiesState: copies)
     let weights = SequenceWeights(
-        weightIH: weightIH.value, weightHH: weightHH.value, biasIH: biasIH?.value, biasHH: biasHH?.value)
-    let T = input.steps
-    let parts: [Tensor]
-    let backward: (Tensor) -> SequenceGradients
+        weightIH: weightIH.value, weightHH: weightHH.value, biasIH: biasIH?.value, biasHH: biasHH?.value,
+        weightHR: weightHR?.value)
+
+    let results: [Tensor]
+    let backward: ([Tensor]) -> SequenceGradients
     switch kind {
     case .lstm:
         let r = lstmForward(input, weights)
-        parts = [r.y, try r.hN.reshaped([1] + r.hN.shape), try r.cN.reshaped([1] + r.cN.shape)]
-        backward = { g in
-            let pieces = try! g.split(sizes: [T, 1, 1], axis: 0)
-            return lstmBackward(
-                input, weights, r.saved, dY: pieces[0], dHN: try! pieces[1].reshaped(r.hN.shape),
-                dCN: try! pieces[2].reshaped(r.cN.shape))
-        }
+        results = [r.y, r.hN, r.cN]
+        backward = { g in lstmBackward(input, weights, r.saved, dY: g[0], dHN: g[1], dCN: g[2]) }
     case .gru(let resetAfter):
         let r = gruForward(input, weights, resetAfter: resetAfter)
-        parts = [r.y, try r.hN.reshaped([1] + r.hN.shape)]
-        backward = { g in
-            let pieces = try! g.split(sizes: [T, 1], axis: 0)
-            return gruBackward(
-                input, weights, r.saved, resetAfter: resetAfter, dY: pieces[0],
-                dHN: try! pieces[1].reshaped(r.hN.shape))
-        }
+        results = [r.y, r.hN]
+        backward = { g in gruBackward(input, weights, r.saved, resetAfter: resetAfter, dY: g[0], dHN: g[1]) }
     case .simpleRNN(let relu):
         let r = simpleRNNForward(input, weights, relu: relu)
-        parts = [r.y, try r.hN.reshaped([1] + r.hN.shape)]
-        backward = { g in
-            let pieces = try! g.split(sizes: [T, 1], axis: 0)
-            return simpleRNNBackward(
-                input, weights, r.saved, relu: relu, dY: pieces[0], dHN: try! pieces[1].reshaped(r.hN.shape))
-        }
+        results = [r.y, r.hN]
+        backward = { g in simpleRNNBackward(input, weights, r.saved, relu: relu, dY: g[0], dHN: g[1]) }
     }
 
-    var inputs = [x, h0, weightIH, weightHH]
-    if let c0 { inputs.append(c0) }
-    if let biasIH { inputs.append(biasIH) }
-    if let biasHH { inputs.append(biasHH) }
-    let combined = Variable.record(try Tensor.concatenate(parts, axis: 0), inputs: inputs) { g in
-        let d = backward(g)
+    let shapes = results.map(\.shape), sizes = results.map(\.count)
+    let flat = try Tensor.concatenate(results.map { try $0.reshaped([-1]) }, axis: 0)
+    let optional = [c0, biasIH, biasHH, weightHR]
+    let inputs = [x, h0, weightIH, weightHH] + optional.compactMap { $0 }
+    let combined = Variable.record(flat, inputs: inputs) { g in
+        let pieces = try g.split(sizes: sizes, axis: 0)
+        let d = backward(try zip(pieces, shapes).map { try $0.reshaped($1) })
+        let optionalGrads = [d.c0, d.biasIH, d.biasHH, d.weightHR]
         var grads: [Tensor?] = [d.x, d.h0, d.weightIH, d.weightHH]
-        if c0 != nil { grads.append(d.c0) }
-        if biasIH != nil { grads.append(d.biasIH) }
-        if biasHH != nil { grads.append(d.biasHH) }
+        for (variable, grad) in zip(optional, optionalGrads) where variable != nil { grads.append(grad) }
         return grads
     }
-    let pieces = try combined.split(sizes: kind.hasCellState ? [T, 1, 1] : [T, 1], axis: 0)
-    let state = h0.shape
-    return (pieces[0], try pieces[1].reshaped(state), kind.hasCellState ? try pieces[2].reshaped(state) : nil)
+    let pieces = try zip(try combined.split(sizes: sizes, axis: 0), shapes).map { try $0.reshaped($1) }
+    return (pieces[0], pieces[1], pieces.count > 2 ? pieces[2] : nil)
 }
