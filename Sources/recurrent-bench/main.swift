@@ -1,2 +1,27 @@
+import Foundation
 import Recurrent
-print("recurrent-bench: no benchmarks yet")
+
+// recurrent-bench: speed measurements of the library's kernels and layers.
+// Usage: recurrent-bench <subcommand> [options]; run with -c release.
+
+let benchUsage = """
+    usage: recurrent-bench <subcommand> [options]
+      gemm [--isa portable|avx2|avx512|neon] [--quick]
+           SGEMM GFLOP/s: 1024³ plain and M=32 K=256 N=1024 with pre-packed B, 1 and 2 threads
+    """
+
+let benchArguments = Array(CommandLine.arguments.dropFirst())
+do {
+    switch benchArguments.first {
+    case "gemm":
+        try GEMMBench.run(Array(benchArguments.dropFirst()))
+    case "-h", "--help", "help":
+        print(benchUsage)
+    default:
+        FileHandle.standardError.write(Data((benchUsage + "\n").utf8))
+        exit(2)
+    }
+} catch {
+    FileHandle.standardError.write(Data("recurrent-bench: \(error)\n".utf8))
+    exit(1)
+}

@@ -10,7 +10,9 @@ import CRecurrentKernels
 public enum GEMM {
     /// C = alpha · op(A) · op(B) + beta · C, all row-major; op(A) is m×k, op(B) is k×n.
     /// With `transposeA`, A is stored k×m; with `transposeB`, B is stored n×k.
-    /// When beta is 0, C is not read (NaN in C does not leak into the result).
+    /// When beta is 0, C is not read (NaN in C does not leak into the result); when alpha is 0,
+    /// A and B are not read. Throws `RecurrentError.invalidArgument` for non-positive m, n, k or
+    /// a leading dimension smaller than its row's width.
     public static func sgemm(
         transposeA: Bool = false, transposeB: Bool = false,
         m: Int, n: Int, k: Int, alpha: Float = 1,
@@ -53,12 +55,12 @@ public enum GEMM {
             return
         }
         let blocking = GEMMBlocking(isa)
-        let parts = GEMMBlocking.partition(
-            m: m, n: n, k: k, mr: blocking.mr, nr: blocking.nr, threads: gemmMaxThreads)
+        let threads = gemmMaxThreads
+        let parts = GEMMBlocking.partition(m: m, n: n, k: k, mr: blocking.mr, nr: blocking.nr, threads: threads)
         let job = PlainProduct(
             blocking: blocking, transposeA: transposeA, transposeB: transposeB, k: k, alpha: alpha,
             a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
-        GEMMThreads.shared.run(chunks: parts.count, threads: gemmMaxThreads) { i in
+        GEMMThreads.shared.run(chunks: parts.count, threads: threads) { i in
             job.run(rows: parts[i].rows, columns: parts[i].columns)
         }
     }

@@ -89,8 +89,10 @@ public func setKernelISA(_ isa: KernelISA) throws {
 private let gemmMaxThreadsStorage = Atomic<Int>(min(2, max(1, ProcessInfo.processInfo.activeProcessorCount)))
 
 /// The most threads one matrix product is split across (default: 2, or 1 on a single-core
-/// machine). Products too small to gain from threads always run on the calling thread.
-/// Values are clamped to 1...64.
+/// machine). Products too small to gain from threads (m·n·k below about 512K) always run on
+/// the calling thread. The extra threads are helpers that spin for about 250 µs after each
+/// product so that the next one starts at once; on a machine busy with other work, 1 may be
+/// faster. Values are clamped to 1...64.
 public var gemmMaxThreads: Int {
     get { gemmMaxThreadsStorage.load(ordering: .relaxed) }
     set { gemmMaxThreadsStorage.store(min(64, max(1, newValue)), ordering: .relaxed) }

@@ -103,7 +103,7 @@ public final class PackedMatrix: @unchecked Sendable {  // immutable except thro
 extension GEMM {
     /// C = alpha · op(A) · B + beta · C with B pre-packed; op(A) is m×k (stored k×m when
     /// `transposeA`), B is `packedB` (k×n), C is m×n with row stride `ldc`.
-    /// When beta is 0, C is not read.
+    /// When beta is 0, C is not read; when alpha is 0, A and B are not read.
     public static func sgemm(
         m: Int, a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
         packedB: PackedMatrix, alpha: Float = 1, beta: Float = 0,
@@ -118,12 +118,12 @@ extension GEMM {
             return
         }
         let blocking = GEMMBlocking(packedB.cISA)
-        let parts = GEMMBlocking.partition(
-            m: m, n: n, k: k, mr: blocking.mr, nr: blocking.nr, threads: gemmMaxThreads)
+        let threads = gemmMaxThreads
+        let parts = GEMMBlocking.partition(m: m, n: n, k: k, mr: blocking.mr, nr: blocking.nr, threads: threads)
         let job = PrepackedProduct(
             blocking: blocking, transposeA: transposeA, alpha: alpha, a: a, lda: lda, packed: packedB,
             beta: beta, c: c, ldc: ldc)
-        GEMMThreads.shared.run(chunks: parts.count, threads: gemmMaxThreads) { i in
+        GEMMThreads.shared.run(chunks: parts.count, threads: threads) { i in
             job.run(rows: parts[i].rows, columns: parts[i].columns)
         }
     }
