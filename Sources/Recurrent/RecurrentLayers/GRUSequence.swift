@@ -26,14 +26,15 @@ func gruForward(
     let gp = gates.mutablePointer(), yp = y.mutablePointer(), hp = h.mutablePointer(), hhp = hh.mutablePointer()
     let hPrev = hPrevAll.mutablePointer(), cand = candidate.mutablePointer()
     let whh = w.weightHH.pointer, bhh = w.biasHH?.pointer
+    // Reset after: all three gates in one product. Reset before: r and z, then n separately.
+    let productGates = resetAfter ? G : 2 * H
+    let recurrent = pack(whh, rows: productGates, columns: H, transposed: true)
+    let candidateWeight = resetAfter ? nil : pack(whh + 2 * H * H, rows: H, columns: H, transposed: true)
 
     for t in input.order {
         let step = gp + t * B * G, stepPrev = hPrev + t * B * H, stepCand = cand + t * B * H
         stepPrev.update(from: hp, count: B * H)
-        // Recurrent products: all three gates at once when the reset comes after the product;
-        // otherwise r and z first, and n once r ⊙ h is known.
-        let productGates = resetAfter ? G : 2 * H
-        gemm(hp, whh, hhp, m: B, n: productGates, k: H, transposeB: true, ldc: G)
+        gemm(hp, recurrent, hhp, m: B, ldc: G)
         for b in 0..<B {
             let a = step + b * G, r = hhp + b * G
             if let bhh { for j in 0..<productGates { r[j] += bhh[j] } }
@@ -45,8 +46,8 @@ func gruForward(
                 for j in 0..<H { stepCand[b * H + j] = a[j] * hp[b * H + j] }
             }
         }
-        if !resetAfter {
-            gemm(stepCand, whh + 2 * H * H, hhp + 2 * H, m: B, n: H, k: H, transposeB: true, ldc: G)
+        if let candidateWeight {
+            gemm(stepCand, candidateWeight, hhp + 2 * H, m: B, ldc: G)
         }
         for b in 0..<B {
             let a = step + b * G, hb = hp + b * H, out = yp + (t * B + b) * H
@@ -84,6 +85,9 @@ func gruBackward(
     let directp = direct.mutablePointer(), backp = back.mutablePointer(), dyp = dY.pointer
     let gates = saved.gates.pointer, hPrev = saved.hPrev.pointer, cand = saved.candidateInput.pointer
     let whh = w.weightHH.pointer
+    let productGates = resetAfter ? G : 2 * H
+    let recurrent = pack(whh, rows: productGates, columns: H, transposed: false)
+    let candidateWeight = resetAfter ? nil : pack(whh + 2 * H * H, rows: H, columns: H, transposed: false)
 
     for t in input.order.reversed() {
         let di = dip + t * B * G, dr = drp + t * B * G
@@ -107,8 +111,8 @@ func gruBackward(
         }
         // The reset gate's gradient needs what r multiplied: h·W_hnᵀ + b_hn (after) or
         // (dn · W_hn) ⊙ h (before, one product over the batch).
-        if !resetAfter {
-            gemm(dr + 2 * H, whh + 2 * H * H, backp, m: B, n: H, k: H, lda: G)
+        if let candidateWeight {
+            gemm(dr + 2 * H, candidateWeight, backp, m: B, lda: G)
         }
         for b in 0..<B where input.isValid(t, b) {
             let a = gates + (t * B + b) * G, hp = hPrev + (t * B + b) * H, c = cand + (t * B + b) * H
@@ -122,8 +126,7 @@ func gruBackward(
             }
         }
         // dh_{t−1} = z ⊙ dh (+ r ⊙ (dn·W_hn) before) + [dr, dz(, dn ⊙ r)] · W_hh.
-        let productGates = resetAfter ? G : 2 * H
-        gemm(dr, whh, backp, m: B, n: H, k: productGates, lda: G)
+        gemm(dr, recurrent, backp, m: B, lda: G)
         for b in 0..<B where input.isValid(t, b) {
             for j in 0..<H { dhp[b * H + j] = directp[b * H + j] + backp[b * H + j] }
         }

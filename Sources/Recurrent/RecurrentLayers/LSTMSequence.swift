@@ -36,12 +36,14 @@ func lstmForward(
     let gp = gates.mutablePointer(), yp = y.mutablePointer(), hp = h.mutablePointer(), cp = c.mutablePointer()
     let cPrev = cPrevAll.mutablePointer(), tanhC = tanhCAll.mutablePointer(), hPrev = hPrevAll.mutablePointer()
     let hRaw = hRawAll?.mutablePointer(), proj = projected.mutablePointer()
+    let recurrent = pack(w.weightHH.pointer, rows: G, columns: P, transposed: true)
+    let projection = w.weightHR.map { pack($0.pointer, rows: P, columns: H, transposed: true) }
 
     for t in input.order {
         let step = gp + t * B * G
         (hPrev + t * B * P).update(from: hp, count: B * P)
         (cPrev + t * B * H).update(from: cp, count: B * H)
-        gemm(hp, w.weightHH.pointer, step, m: B, n: G, k: P, transposeB: true, beta: 1)
+        gemm(hp, recurrent, step, m: B, beta: 1)
         for b in 0..<B {
             let a = step + b * G, cb = cp + b * H, tc = tanhC + (t * B + b) * H
             guard input.isValid(t, b) else {
@@ -58,8 +60,8 @@ func lstmForward(
             let raw = hRaw.map { $0 + (t * B + b) * H } ?? proj + b * H
             for j in 0..<H { raw[j] = a[3 * H + j] * tc[j] }
         }
-        if let hRaw {
-            gemm(hRaw + t * B * H, w.weightHR!.pointer, proj, m: B, n: P, k: H, transposeB: true)
+        if let hRaw, let projection {
+            gemm(hRaw + t * B * H, projection, proj, m: B)
         }
         for b in 0..<B {
             let hb = hp + b * P, out = yp + (t * B + b) * P
@@ -89,6 +91,8 @@ func lstmBackward(
     let dRaw = dhRaw.mutablePointer(), dhr = dhRecurrent.mutablePointer(), dyp = dY.pointer
     let dProj = dProjected?.mutablePointer()
     let gates = saved.gates.pointer, cPrev = saved.cPrev.pointer, tanhC = saved.tanhC.pointer
+    let recurrent = pack(w.weightHH.pointer, rows: G, columns: P, transposed: false)
+    let projection = w.weightHR.map { pack($0.pointer, rows: P, columns: H, transposed: false) }
 
     for t in input.order.reversed() {
         let stepGrad = dap + t * B * G
@@ -97,11 +101,11 @@ func lstmBackward(
             for j in 0..<P { dhb[j] += dy[j] }
         }
         // Through the projection: dh_raw = dh · W_hr for the valid rows.
-        if let dProj {
+        if let dProj, let projection {
             for b in 0..<B where input.isValid(t, b) {
                 (dProj + (t * B + b) * P).update(from: dhp + b * P, count: P)
             }
-            gemm(dProj + t * B * P, w.weightHR!.pointer, dRaw, m: B, n: H, k: P)
+            gemm(dProj + t * B * P, projection, dRaw, m: B)
         }
         for b in 0..<B where input.isValid(t, b) {
             let dcb = dcp + b * H, dhb = dProj == nil ? dhp + b * H : dRaw + b * H
@@ -118,7 +122,7 @@ func lstmBackward(
             }
         }
         // dh_{t−1} = dA_t · W_hh for valid rows; the others pass dh (and dc) through unchanged.
-        gemm(stepGrad, w.weightHH.pointer, dhr, m: B, n: P, k: G)
+        gemm(stepGrad, recurrent, dhr, m: B)
         for b in 0..<B where input.isValid(t, b) {
             (dhp + b * P).update(from: dhr + b * P, count: P)
         }

@@ -149,3 +149,21 @@ func columnSums(_ t: Tensor, rows: Int, columns: Int) -> Tensor {
     }
     return out
 }
+
+/// A weight block packed once per call for the products inside the time loop. `w` is
+/// row-major [rows, columns]; with `transposed` the product uses wᵀ (k = columns, n = rows).
+func pack(_ w: UnsafePointer<Float>, rows: Int, columns: Int, transposed: Bool) -> PackedMatrix {
+    // Sizes are positive for every built layer, so packing cannot throw.
+    try! PackedMatrix(w, k: transposed ? columns : rows, n: transposed ? rows : columns,
+                      ldb: columns, transposed: transposed)
+}
+
+/// C = A·B + beta·C with B pre-packed; A is m×k with row stride `lda`.
+@inline(__always)
+func gemm(
+    _ a: UnsafePointer<Float>, _ b: PackedMatrix, _ c: UnsafeMutablePointer<Float>,
+    m: Int, beta: Float = 0, lda: Int? = nil, ldc: Int? = nil
+) {
+    guard m > 0 else { return }
+    try! GEMM.sgemm(m: m, a: a, lda: lda ?? b.k, packedB: b, beta: beta, c: c, ldc: ldc ?? b.n)
+}

@@ -22,11 +22,12 @@ func simpleRNNForward(
     var hPrevAll = Tensor.zeros([T, B, H]), y = Tensor.zeros([T, B, H])
     var h = input.h0
     let ap = a.mutablePointer(), yp = y.mutablePointer(), hp = h.mutablePointer(), hPrev = hPrevAll.mutablePointer()
+    let recurrent = pack(w.weightHH.pointer, rows: H, columns: H, transposed: true)
 
     for t in input.order {
         let step = ap + t * B * H
         (hPrev + t * B * H).update(from: hp, count: B * H)
-        gemm(hp, w.weightHH.pointer, step, m: B, n: H, k: H, transposeB: true, beta: 1)
+        gemm(hp, recurrent, step, m: B, beta: 1)
         for b in 0..<B {
             let row = step + b * H, hb = hp + b * H, out = yp + (t * B + b) * H
             guard input.isValid(t, b) else {
@@ -50,6 +51,7 @@ func simpleRNNBackward(
     var dA = Tensor.zeros([T, B, H]), dh = dHN, back = Tensor.zeros([B, H])
     let dap = dA.mutablePointer(), dhp = dh.mutablePointer(), backp = back.mutablePointer(), dyp = dY.pointer
     let act = saved.activations.pointer
+    let recurrent = pack(w.weightHH.pointer, rows: H, columns: H, transposed: false)
 
     for t in input.order.reversed() {
         let stepGrad = dap + t * B * H
@@ -65,7 +67,7 @@ func simpleRNNBackward(
                 da[j] = relu ? (y[j] > 0 ? dhb[j] : 0) : dhb[j] * (1 - y[j] * y[j])
             }
         }
-        gemm(stepGrad, w.weightHH.pointer, backp, m: B, n: H, k: H)
+        gemm(stepGrad, recurrent, backp, m: B)
         for b in 0..<B where input.isValid(t, b) {
             (dhp + b * H).update(from: backp + b * H, count: H)
         }
