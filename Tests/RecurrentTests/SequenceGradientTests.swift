@@ -34,4 +34,66 @@ import Testing
             }
         }
     }
+
+    /// Keras's variational dropout: fixed per-gate masks on the input and on h.
+    @Test(arguments: kinds)
+    func finiteDifferencesWithDropoutMasks(kind: CellKind) throws {
+        let T = 4, B = 2, I = 3, H = 3, G = kind.gateCount * H
+        var generator = SeededGenerator(seed: 11)
+        func mask(_ shape: [Int]) -> Tensor {
+            Tensor.randomUniform(shape, generator: &generator).map { $0 < 0.3 ? 0 : 1 / 0.7 }
+        }
+        let masks = (input: mask([kind.gateCount, B, I]), recurrent: mask([kind.gateCount, B, H]))
+        var inputs = [random([T, B, I], seed: 1), random([B, H], seed: 2), random([G, I], seed: 3),
+                      random([G, H], seed: 4), random([G], seed: 6), random([G], seed: 7)]
+        if kind.hasCellState { inputs.append(random([B, H], seed: 5)) }
+        let epsilon: Float = kind == .simpleRNN(relu: true) ? 1e-3 : 1e-2
+        try checkGradients(inputs, epsilon: epsilon) { v in
+            let r = try recordSequence(
+                kind: kind, x: v[0], h0: v[1], c0: kind.hasCellState ? v[6] : nil, weightIH: v[2], weightHH: v[3],
+                biasIH: v[4], biasHH: v[5], valid: nil, reverse: false, kerasMasking: true, dropoutMasks: masks)
+            return try Variable.concatenate([try r.output.reshaped([-1]), try r.hN.reshaped([-1])], axis: 0)
+        }
+    }
+
+    /// With masks, each gate sees its own masked input and masked state: the LSTM step written
+    /// out in autograd ops, gate by gate, gives the same sequence.
+    @Test func lstmDropoutMasksMatchGateByGateReference() throws {
+        let T = 3, B = 2, I = 3, H = 4
+        var generator = SeededGenerator(seed: 12)
+        func mask(_ shape: [Int]) -> Tensor {
+            Tensor.randomUniform(shape, generator: &generator).map { $0 < 0.4 ? 0 : 1 / 0.6 }
+        }
+        let inputMasks = mask([4, B, I]), recurrentMasks = mask([4, B, H])
+        let x = random([T, B, I], seed: 1), wih = random([4 * H, I], seed: 3), whh = random([4 * H, H], seed: 4)
+        let fused = try recordSequence(
+            kind: .lstm, x: Variable(x), h0: Variable(Tensor.zeros([B, H])), c0: Variable(Tensor.zeros([B, H])),
+            weightIH: Variable(wih), weightHH: Variable(whh), biasIH: nil, biasHH: nil, valid: nil, reverse: false,
+            kerasMasking: true, dropoutMasks: (inputMasks, recurrentMasks))
+        var h = Tensor.zeros([B, H]), c = Tensor.zeros([B, H])
+        var outputs: [Tensor] = []
+        for t in 0..<T {
+            let xt = try x.selecting(t)
+            let a = try (0..<4).map { g in
+                let wi = try wih.sliced((g * H)..<((g + 1) * H)), wh = try whh.sliced((g * H)..<((g + 1) * H))
+                return try (try xt * inputMasks.selecting(g)).matmul(wi, transposeOther: true)
+                    + (try h * recurrentMasks.selecting(g)).matmul(wh, transposeOther: true)
+            }
+            c = try (try a[1].sigmoid() * c) + (try a[0].sigmoid() * a[2].tanh())
+            h = try a[3].sigmoid() * c.tanh()
+            outputs.append(try h.reshaped([1, B, H]))
+        }
+        expectClose(fused.output.value, try Tensor.concatenate(outputs), atol: 1e-5, rtol: 1e-5, "masked LSTM")
+    }
+
+    @Test func recurrentDropoutActsOnlyInTraining() throws {
+        let gru = GRU(units: 4, recurrentDropout: 0.5, returnSequences: true, seed: 3)
+        let x = Variable(random([2, 5, 3], seed: 4))
+        let a = try gru(x).value
+        gru.isTraining = true
+        let b = try gru(x).value
+        gru.isTraining = false
+        #expect(a != b)
+        #expect(try gru(x).value == a)
+    }
 }

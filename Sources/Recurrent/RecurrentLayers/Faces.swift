@@ -18,12 +18,13 @@ public final class SimpleRNN: RecurrentLayer {
             stateful: false, inputDropout: 0, unitForgetBias: false, seed: seed)
     }
 
-    /// Keras face: `SimpleRNN(units, activation, use_bias, dropout, return_sequences, return_state,
-    /// go_backwards, stateful)`; the input size is inferred at the first call.
+    /// Keras face: `SimpleRNN(units, activation, use_bias, dropout, recurrent_dropout,
+    /// return_sequences, return_state, go_backwards, stateful)`; the input size is inferred at
+    /// the first call.
     public init(
         units: Int, activation: ActivationFunction = .tanh, useBias: Bool = true, dropout: Float = 0,
-        returnSequences: Bool = false, returnState: Bool = false, goBackwards: Bool = false,
-        stateful: Bool = false, seed: UInt64? = nil
+        recurrentDropout: Float = 0, returnSequences: Bool = false, returnState: Bool = false,
+        goBackwards: Bool = false, stateful: Bool = false, seed: UInt64? = nil
     ) {
         precondition(activation == .tanh || activation == .relu, "SimpleRNN: activation is tanh or relu")
         super.init(
@@ -31,6 +32,8 @@ public final class SimpleRNN: RecurrentLayer {
             bidirectional: false, useBias: useBias, batchFirst: true, convention: .keras, dropout: 0,
             returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
             stateful: stateful, inputDropout: dropout, unitForgetBias: false, seed: seed)
+        precondition((0..<1).contains(recurrentDropout), "recurrentDropout must be in [0, 1)")
+        self.recurrentDropout = recurrentDropout
     }
 
     /// PyTorch call: `(output, h_n)`; `h0` is [layers·directions, B, H].
@@ -57,18 +60,21 @@ public final class LSTM: RecurrentLayer {
             inputDropout: 0, unitForgetBias: false, projSize: projSize, seed: seed)
     }
 
-    /// Keras face: `LSTM(units, use_bias, unit_forget_bias, dropout, return_sequences,
-    /// return_state, go_backwards, stateful)`; the input size is inferred at the first call.
+    /// Keras face: `LSTM(units, use_bias, unit_forget_bias, dropout, recurrent_dropout,
+    /// return_sequences, return_state, go_backwards, stateful)`; the input size is inferred at
+    /// the first call.
     public init(
         units: Int, useBias: Bool = true, unitForgetBias: Bool = true, dropout: Float = 0,
-        returnSequences: Bool = false, returnState: Bool = false, goBackwards: Bool = false,
-        stateful: Bool = false, seed: UInt64? = nil
+        recurrentDropout: Float = 0, returnSequences: Bool = false, returnState: Bool = false,
+        goBackwards: Bool = false, stateful: Bool = false, seed: UInt64? = nil
     ) {
         super.init(
             kind: .lstm, inputSize: nil, hiddenSize: units, numLayers: 1, bidirectional: false, useBias: useBias,
             batchFirst: true, convention: .keras, dropout: 0, returnSequences: returnSequences,
             returnState: returnState, goBackwards: goBackwards, stateful: stateful, inputDropout: dropout,
             unitForgetBias: unitForgetBias, seed: seed)
+        precondition((0..<1).contains(recurrentDropout), "recurrentDropout must be in [0, 1)")
+        self.recurrentDropout = recurrentDropout
     }
 
     /// PyTorch call: `(output, (h_n, c_n))`; `state` is `(h0, c0)`, each [layers·directions, B, H].
@@ -95,18 +101,21 @@ public final class GRU: RecurrentLayer {
             inputDropout: 0, unitForgetBias: false, seed: seed)
     }
 
-    /// Keras face: `GRU(units, use_bias, reset_after, dropout, return_sequences, return_state,
-    /// go_backwards, stateful)`; the input size is inferred at the first call.
+    /// Keras face: `GRU(units, use_bias, reset_after, dropout, recurrent_dropout,
+    /// return_sequences, return_state, go_backwards, stateful)`; the input size is inferred at
+    /// the first call.
     public init(
         units: Int, useBias: Bool = true, resetAfter: Bool = true, dropout: Float = 0,
-        returnSequences: Bool = false, returnState: Bool = false, goBackwards: Bool = false,
-        stateful: Bool = false, seed: UInt64? = nil
+        recurrentDropout: Float = 0, returnSequences: Bool = false, returnState: Bool = false,
+        goBackwards: Bool = false, stateful: Bool = false, seed: UInt64? = nil
     ) {
         super.init(
             kind: .gru(resetAfter: resetAfter), inputSize: nil, hiddenSize: units, numLayers: 1,
             bidirectional: false, useBias: useBias, batchFirst: true, convention: .keras, dropout: 0,
             returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
             stateful: stateful, inputDropout: dropout, unitForgetBias: false, seed: seed)
+        precondition((0..<1).contains(recurrentDropout), "recurrentDropout must be in [0, 1)")
+        self.recurrentDropout = recurrentDropout
     }
 
     /// PyTorch call: `(output, h_n)`; `h0` is [layers·directions, B, H].

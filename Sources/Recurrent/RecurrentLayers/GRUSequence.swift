@@ -18,7 +18,7 @@ func gruForward(
     _ input: SequenceInput, _ w: SequenceWeights, resetAfter: Bool
 ) -> (y: Tensor, hN: Tensor, saved: GRUSaved) {
     let T = input.steps, B = input.batch, H = w.weightHH.shape[1], G = 3 * H
-    var gates = projectInputs(input.x, weight: w.weightIH, bias: w.biasIH)
+    var gates = projectInputs(input.x, weight: w.weightIH, bias: w.biasIH, masks: input.inputMasks)
     var hPrevAll = Tensor.zeros([T, B, H]), candidate = Tensor.zeros([T, B, H])
     var y = Tensor.zeros([T, B, H])
     var h = input.h0
@@ -27,14 +27,15 @@ func gruForward(
     let hPrev = hPrevAll.mutablePointer(), cand = candidate.mutablePointer()
     let whh = w.weightHH.pointer, bhh = w.biasHH?.pointer
     // Reset after: all three gates in one product. Reset before: r and z, then n separately.
-    let productGates = resetAfter ? G : 2 * H
-    let recurrent = pack(whh, rows: productGates, columns: H, transposed: true)
+    var recurrent = gruRecurrentProduct(w, input, batch: B, resetAfter: resetAfter)
+    let productGates = recurrent.gates * H
     let candidateWeight = resetAfter ? nil : pack(whh + 2 * H * H, rows: H, columns: H, transposed: true)
+    let candidateMask = resetAfter ? nil : input.recurrentMasks.map { $0.pointer + 2 * B * H }
 
     for t in input.order {
         let step = gp + t * B * G, stepPrev = hPrev + t * B * H, stepCand = cand + t * B * H
         stepPrev.update(from: hp, count: B * H)
-        gemm(hp, recurrent, hhp, m: B, ldc: G)
+        recurrent.forward(hp, into: hhp, ldc: G, beta: 0)
         for b in 0..<B {
             let a = step + b * G, r = hhp + b * G
             if let bhh { for j in 0..<productGates { r[j] += bhh[j] } }
@@ -43,7 +44,7 @@ func gruForward(
             if resetAfter {
                 (stepCand + b * H).update(from: r + 2 * H, count: H)
             } else {
-                for j in 0..<H { stepCand[b * H + j] = a[j] * hp[b * H + j] }
+                for j in 0..<H { stepCand[b * H + j] = a[j] * hp[b * H + j] * (candidateMask?[b * H + j] ?? 1) }
             }
         }
         if let candidateWeight {
@@ -85,9 +86,9 @@ func gruBackward(
     let directp = direct.mutablePointer(), backp = back.mutablePointer(), dyp = dY.pointer
     let gates = saved.gates.pointer, hPrev = saved.hPrev.pointer, cand = saved.candidateInput.pointer
     let whh = w.weightHH.pointer
-    let productGates = resetAfter ? G : 2 * H
-    let recurrent = pack(whh, rows: productGates, columns: H, transposed: false)
+    var recurrent = gruRecurrentProduct(w, input, batch: B, resetAfter: resetAfter)
     let candidateWeight = resetAfter ? nil : pack(whh + 2 * H * H, rows: H, columns: H, transposed: false)
+    let candidateMask = resetAfter ? nil : input.recurrentMasks.map { $0.pointer + 2 * B * H }
 
     for t in input.order.reversed() {
         let di = dip + t * B * G, dr = drp + t * B * G
@@ -119,31 +120,43 @@ func gruBackward(
             let dib = di + b * G, drb = dr + b * G
             for j in 0..<H {
                 let r = a[j]
-                let dReset = resetAfter ? dib[2 * H + j] * c[j] : backp[b * H + j] * hp[j]
+                let m = candidateMask?[b * H + j] ?? 1
+                let dReset = resetAfter ? dib[2 * H + j] * c[j] : backp[b * H + j] * hp[j] * m
                 dib[j] = dReset * r * (1 - r)
                 drb[j] = dib[j]
-                if !resetAfter { directp[b * H + j] += backp[b * H + j] * r }
+                if !resetAfter { directp[b * H + j] += backp[b * H + j] * r * m }
             }
         }
         // dh_{t−1} = z ⊙ dh (+ r ⊙ (dn·W_hn) before) + [dr, dz(, dn ⊙ r)] · W_hh.
-        gemm(dr, recurrent, backp, m: B, lda: G)
+        recurrent.backward(dr, lda: G, into: backp)
         for b in 0..<B where input.isValid(t, b) {
             for j in 0..<H { dhp[b * H + j] = directp[b * H + j] + backp[b * H + j] }
         }
     }
 
     let rows = T * B
-    var dWeightHH = Tensor.zeros([G, H])
-    let dwp = dWeightHH.mutablePointer()
-    if resetAfter {
-        gemm(dRecurrent.pointer, hPrev, dwp, m: G, n: H, k: rows, transposeA: true)
-    } else {
-        gemm(dRecurrent.pointer, hPrev, dwp, m: 2 * H, n: H, k: rows, transposeA: true, lda: G)
-        gemm(dRecurrent.pointer + 2 * H, cand, dwp + 2 * H * H, m: H, n: H, k: rows, transposeA: true, lda: G)
+    var dWeightHH = recurrent.weightGradient(dRecurrent.pointer, lda: G, hPrev: hPrev, rows: rows)
+    if !resetAfter {
+        // The candidate's rows multiply r ⊙ h (masked), saved per step.
+        var candidateRows = Tensor.zeros([H, H])
+        gemm(dRecurrent.pointer + 2 * H, cand, candidateRows.mutablePointer(), m: H, n: H, k: rows,
+             transposeA: true, lda: G)
+        dWeightHH = try! Tensor.concatenate([dWeightHH, candidateRows], axis: 0)
     }
-    let (dX, dWeightIH, dBiasIH) = inputSideGradients(dInput, x: input.x, weight: w.weightIH)
+    let (dX, dWeightIH, dBiasIH) = inputSideGradients(dInput, x: input.x, weight: w.weightIH, masks: input.inputMasks)
     return SequenceGradients(
         x: dX, h0: dh, c0: nil, weightIH: dWeightIH, weightHH: dWeightHH,
         biasIH: w.biasIH == nil ? nil : dBiasIH,
         biasHH: w.biasHH == nil ? nil : columnSums(dRecurrent, rows: rows, columns: G))
+}
+
+/// The per-step recurrent product of a GRU: all three gates when the reset comes after the
+/// product, r and z only when it comes before (n then multiplies r ⊙ h separately).
+private func gruRecurrentProduct(
+    _ w: SequenceWeights, _ input: SequenceInput, batch: Int, resetAfter: Bool
+) -> RecurrentProduct {
+    let H = w.weightHH.shape[1]
+    let masks = resetAfter ? input.recurrentMasks : try! input.recurrentMasks?.sliced(0..<2)
+    return RecurrentProduct(
+        weight: w.weightHH.pointer, gates: resetAfter ? 3 : 2, blockRows: H, stateSize: H, batch: batch, masks: masks)
 }

@@ -27,7 +27,7 @@ func lstmForward(
     case let (nil, h?): h
     case (nil, nil): nil
     }
-    var gates = projectInputs(input.x, weight: w.weightIH, bias: bias)
+    var gates = projectInputs(input.x, weight: w.weightIH, bias: bias, masks: input.inputMasks)
     var cPrevAll = Tensor.zeros([T, B, H]), tanhCAll = Tensor.zeros([T, B, H]), hPrevAll = Tensor.zeros([T, B, P])
     var hRawAll: Tensor? = w.weightHR == nil ? nil : Tensor.zeros([T, B, H])
     var projected = Tensor.zeros([B, P])
@@ -36,14 +36,15 @@ func lstmForward(
     let gp = gates.mutablePointer(), yp = y.mutablePointer(), hp = h.mutablePointer(), cp = c.mutablePointer()
     let cPrev = cPrevAll.mutablePointer(), tanhC = tanhCAll.mutablePointer(), hPrev = hPrevAll.mutablePointer()
     let hRaw = hRawAll?.mutablePointer(), proj = projected.mutablePointer()
-    let recurrent = pack(w.weightHH.pointer, rows: G, columns: P, transposed: true)
+    var recurrent = RecurrentProduct(
+        weight: w.weightHH.pointer, gates: 4, blockRows: H, stateSize: P, batch: B, masks: input.recurrentMasks)
     let projection = w.weightHR.map { pack($0.pointer, rows: P, columns: H, transposed: true) }
 
     for t in input.order {
         let step = gp + t * B * G
         (hPrev + t * B * P).update(from: hp, count: B * P)
         (cPrev + t * B * H).update(from: cp, count: B * H)
-        gemm(hp, recurrent, step, m: B, beta: 1)
+        recurrent.forward(hp, into: step, ldc: G, beta: 1)
         for b in 0..<B {
             let a = step + b * G, cb = cp + b * H, tc = tanhC + (t * B + b) * H
             guard input.isValid(t, b) else {
@@ -91,7 +92,8 @@ func lstmBackward(
     let dRaw = dhRaw.mutablePointer(), dhr = dhRecurrent.mutablePointer(), dyp = dY.pointer
     let dProj = dProjected?.mutablePointer()
     let gates = saved.gates.pointer, cPrev = saved.cPrev.pointer, tanhC = saved.tanhC.pointer
-    let recurrent = pack(w.weightHH.pointer, rows: G, columns: P, transposed: false)
+    var recurrent = RecurrentProduct(
+        weight: w.weightHH.pointer, gates: 4, blockRows: H, stateSize: P, batch: B, masks: input.recurrentMasks)
     let projection = w.weightHR.map { pack($0.pointer, rows: P, columns: H, transposed: false) }
 
     for t in input.order.reversed() {
@@ -122,22 +124,21 @@ func lstmBackward(
             }
         }
         // dh_{t−1} = dA_t · W_hh for valid rows; the others pass dh (and dc) through unchanged.
-        gemm(stepGrad, recurrent, dhr, m: B)
+        recurrent.backward(stepGrad, lda: G, into: dhr)
         for b in 0..<B where input.isValid(t, b) {
             (dhp + b * P).update(from: dhr + b * P, count: P)
         }
     }
 
     let rows = T * B
-    var dWeightHH = Tensor.zeros([G, P])
-    gemm(dA.pointer, saved.hPrev.pointer, dWeightHH.mutablePointer(), m: G, n: P, k: rows, transposeA: true)
+    let dWeightHH = recurrent.weightGradient(dA.pointer, lda: G, hPrev: saved.hPrev.pointer, rows: rows)
     var dWeightHR: Tensor? = nil
     if let dProjected, let hRaw = saved.hRaw {
         var d = Tensor.zeros([P, H])
         gemm(dProjected.pointer, hRaw.pointer, d.mutablePointer(), m: P, n: H, k: rows, transposeA: true)
         dWeightHR = d
     }
-    let (dX, dWeightIH, dBias) = inputSideGradients(dA, x: input.x, weight: w.weightIH)
+    let (dX, dWeightIH, dBias) = inputSideGradients(dA, x: input.x, weight: w.weightIH, masks: input.inputMasks)
     return SequenceGradients(
         x: dX, h0: dh, c0: dc, weightIH: dWeightIH, weightHH: dWeightHH,
         biasIH: w.biasIH == nil ? nil : dBias, biasHH: w.biasHH == nil ? nil : dBias, weightHR: dWeightHR)

@@ -53,8 +53,12 @@ public class RecurrentLayer: Layer {
     public var goBackwards: Bool
     /// Keras: each batch starts from the previous batch's final states.
     public var stateful: Bool
-    /// Keras: dropout on the inputs, one mask per sequence, in training.
+    /// Keras: dropout on the inputs, one mask per sequence, in training (one per gate when
+    /// `recurrentDropout` is on, as Keras does).
     public var inputDropout: Float
+    /// Keras: variational dropout on h before the recurrent product, one mask per gate and
+    /// sequence, in training.
+    public var recurrentDropout: Float = 0
     public let unitForgetBias: Bool
     /// LSTM with projections (PyTorch's `proj_size`): h is projected to this size; 0 for none.
     public let projSize: Int
@@ -109,6 +113,7 @@ public class RecurrentLayer: Layer {
             goBackwards: goBackwards, stateful: stateful, inputDropout: inputDropout,
             unitForgetBias: unitForgetBias, projSize: projSize, seed: generator.next())
         copy.maskSemantics = maskSemantics
+        copy.recurrentDropout = recurrentDropout
         return copy
     }
 
@@ -188,7 +193,8 @@ public class RecurrentLayer: Layer {
         let initial = try initialState.map { try validateState($0, batch: batch) } ?? carried
 
         var x = batchFirst ? try input.swappingFirstTwoAxes() : input
-        if isTraining && inputDropout > 0 { x = try dropoutPerSequence(x, rate: inputDropout) }
+        let perGateMasks = isTraining && recurrentDropout > 0
+        if isTraining && inputDropout > 0 && !perGateMasks { x = try dropoutPerSequence(x, rate: inputDropout) }
         var finalH: [Variable] = [], finalC: [Variable] = []
         for (layerIndex, layer) in layers.enumerated() {
             var outputs: [Variable] = []
@@ -198,10 +204,14 @@ public class RecurrentLayer: Layer {
                 let c0: Variable? = kind.hasCellState
                     ? try initial?.c.map { try $0.selecting(index) } ?? Variable(Tensor.zeros([batch, hiddenSize]))
                     : nil
+                let masks = perGateMasks ? (
+                    input: inputDropout > 0 ? dropoutMask([kind.gateCount, batch, x.shape[2]], rate: inputDropout) : nil,
+                    recurrent: dropoutMask([kind.gateCount, batch, stateSize], rate: recurrentDropout)
+                ) : (input: nil, recurrent: nil)
                 let result = try recordSequence(
                     kind: kind, x: x, h0: h0, c0: c0, weightIH: p.weightIH, weightHH: p.weightHH,
                     biasIH: p.biasIH, biasHH: p.biasHH, weightHR: p.weightHR, valid: valid, reverse: (direction == 1) != goBackwards,
-                    kerasMasking: maskSemantics == .keras)
+                    kerasMasking: maskSemantics == .keras, dropoutMasks: masks)
                 outputs.append(result.output)
                 finalH.append(try result.hN.reshaped([1, batch, stateSize]))
                 if let cN = result.cN { finalC.append(try cN.reshaped([1, batch, hiddenSize])) }
@@ -219,6 +229,16 @@ public class RecurrentLayer: Layer {
 
     /// Forgets the states a stateful layer carries between batches.
     public func resetStates() { carriedState = nil }
+
+    /// Inverted-dropout mask: 0 with probability `rate`, else 1/(1 − rate).
+    private func dropoutMask(_ shape: [Int], rate: Float) -> Tensor {
+        let scale = 1 / (1 - rate)
+        var mask = Tensor.zeros(shape)
+        mask.withUnsafeMutableBufferPointer { m in
+            for i in m.indices { m[i] = generator.nextUnitFloat() < rate ? 0 : scale }
+        }
+        return mask
+    }
 
     /// Multiplies every step of a time-major [T, B, F] input by one mask per sequence.
     private func dropoutPerSequence(_ x: Variable, rate: Float) throws -> Variable {

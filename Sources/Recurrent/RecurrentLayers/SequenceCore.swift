@@ -43,6 +43,10 @@ struct SequenceInput {
     /// Whether an invalid step's output repeats the carried state (Keras mask semantics, once a
     /// valid step has been seen) instead of being zero (PyTorch packed semantics).
     var copiesState: [Bool]?
+    /// Keras dropout with recurrent dropout on: one input mask per gate, [G, B, I].
+    var inputMasks: Tensor? = nil
+    /// Keras recurrent dropout: one mask per gate on h before its product, [G, B, P].
+    var recurrentMasks: Tensor? = nil
 
     var steps: Int { x.shape[0] }
     var batch: Int { x.shape[1] }
@@ -112,9 +116,21 @@ extension Tensor {
     var pointer: UnsafePointer<Float> { UnsafePointer(storage.pointer) }
 }
 
-/// The input projection of all steps at once: [T·B, I] · W_ihᵀ + bias → [T, B, G·H].
-func projectInputs(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
-    let rows = x.shape[0] * x.shape[1], gates = weight.shape[0]
+/// X ⊙ d_g for gate g's input mask: [T·B, I], row r belonging to example r mod B.
+func maskedInput(_ x: Tensor, masks: Tensor, gate: Int) -> Tensor {
+    let batch = x.shape[1], width = x.shape[2], rows = x.shape[0] * batch
+    var out = Tensor.zeros([rows, width])
+    let o = out.mutablePointer(), p = x.pointer, m = masks.pointer + gate * batch * width
+    for r in 0..<rows {
+        for j in 0..<width { o[r * width + j] = p[r * width + j] * m[(r % batch) * width + j] }
+    }
+    return out
+}
+
+/// The input projection of all steps at once: [T·B, I] · W_ihᵀ + bias → [T, B, G·H]; with
+/// per-gate input masks, gate g projects X ⊙ d_g.
+func projectInputs(_ x: Tensor, weight: Tensor, bias: Tensor?, masks: Tensor? = nil) -> Tensor {
+    let rows = x.shape[0] * x.shape[1], gates = weight.shape[0], inputSize = x.shape[2]
     var out = Tensor.zeros([x.shape[0], x.shape[1], gates])
     let o = out.mutablePointer()
     if let bias {
@@ -122,21 +138,49 @@ func projectInputs(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
             for r in 0..<rows { (o + r * gates).update(from: b.baseAddress!, count: gates) }
         }
     }
-    gemm(x.pointer, weight.pointer, o, m: rows, n: gates, k: x.shape[2], transposeB: true, beta: bias == nil ? 0 : 1)
+    let beta: Float = bias == nil ? 0 : 1
+    guard let masks else {
+        gemm(x.pointer, weight.pointer, o, m: rows, n: gates, k: inputSize, transposeB: true, beta: beta)
+        return out
+    }
+    let blocks = masks.shape[0], block = gates / blocks
+    for g in 0..<blocks {
+        let xg = maskedInput(x, masks: masks, gate: g)
+        gemm(xg.pointer, weight.pointer + g * block * inputSize, o + g * block, m: rows, n: block, k: inputSize,
+             transposeB: true, beta: beta, ldc: gates)
+    }
     return out
 }
 
 /// Weight and input gradients from the pre-activation gradients of all steps at once:
-/// dW_ih = dAᵀ·X, db = Σ dA, dX = dA·W_ih.
+/// dW_ih = dAᵀ·X, db = Σ dA, dX = dA·W_ih (per gate through its input mask when masked).
 func inputSideGradients(
-    _ dA: Tensor, x: Tensor, weight: Tensor
+    _ dA: Tensor, x: Tensor, weight: Tensor, masks: Tensor? = nil
 ) -> (dX: Tensor, dWeight: Tensor, dBias: Tensor) {
     let rows = x.shape[0] * x.shape[1], gates = weight.shape[0], inputSize = x.shape[2]
     var dWeight = Tensor.zeros([gates, inputSize])
-    gemm(dA.pointer, x.pointer, dWeight.mutablePointer(), m: gates, n: inputSize, k: rows, transposeA: true)
     var dX = Tensor.zeros(x.shape)
-    gemm(dA.pointer, weight.pointer, dX.mutablePointer(), m: rows, n: inputSize, k: gates)
-    return (dX, dWeight, columnSums(dA, rows: rows, columns: gates))
+    let dBias = columnSums(dA, rows: rows, columns: gates)
+    guard let masks else {
+        gemm(dA.pointer, x.pointer, dWeight.mutablePointer(), m: gates, n: inputSize, k: rows, transposeA: true)
+        gemm(dA.pointer, weight.pointer, dX.mutablePointer(), m: rows, n: inputSize, k: gates)
+        return (dX, dWeight, dBias)
+    }
+    let blocks = masks.shape[0], block = gates / blocks, batch = x.shape[1]
+    var partial = Tensor.zeros([rows, inputSize])
+    let dw = dWeight.mutablePointer(), dx = dX.mutablePointer(), tmp = partial.mutablePointer()
+    for g in 0..<blocks {
+        let xg = maskedInput(x, masks: masks, gate: g)
+        gemm(dA.pointer + g * block, xg.pointer, dw + g * block * inputSize, m: block, n: inputSize, k: rows,
+             transposeA: true, lda: gates)
+        gemm(dA.pointer + g * block, weight.pointer + g * block * inputSize, tmp, m: rows, n: inputSize, k: block,
+             lda: gates)
+        let m = masks.pointer + g * batch * inputSize
+        for r in 0..<rows {
+            for j in 0..<inputSize { dx[r * inputSize + j] += tmp[r * inputSize + j] * m[(r % batch) * inputSize + j] }
+        }
+    }
+    return (dX, dWeight, dBias)
 }
 
 /// Σ over rows of a [rows, columns] buffer.

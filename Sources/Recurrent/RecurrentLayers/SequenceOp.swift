@@ -7,14 +7,15 @@
 func recordSequence(
     kind: CellKind, x: Variable, h0: Variable, c0: Variable?,
     weightIH: Variable, weightHH: Variable, biasIH: Variable?, biasHH: Variable?, weightHR: Variable? = nil,
-    valid: [Bool]?, reverse: Bool, kerasMasking: Bool
+    valid: [Bool]?, reverse: Bool, kerasMasking: Bool, dropoutMasks: (input: Tensor?, recurrent: Tensor?) = (nil, nil)
 ) throws -> (output: Variable, hN: Variable, cN: Variable?) {
     let steps = x.shape[0], batch = x.shape[1]
     let copies = kerasMasking ? valid.map {
         SequenceInput.carriedOutputs(valid: $0, steps: steps, batch: batch, reverse: reverse)
     } : nil
     let input = SequenceInput(
-        x: x.value, h0: h0.value, c0: c0?.value, valid: valid, reverse: reverse, copiesState: copies)
+        x: x.value, h0: h0.value, c0: c0?.value, valid: valid, reverse: reverse, copiesState: copies,
+        inputMasks: dropoutMasks.input, recurrentMasks: dropoutMasks.recurrent)
     let weights = SequenceWeights(
         weightIH: weightIH.value, weightHH: weightHH.value, biasIH: biasIH?.value, biasHH: biasHH?.value,
         weightHR: weightHR?.value)

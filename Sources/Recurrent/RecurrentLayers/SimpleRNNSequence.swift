@@ -18,16 +18,17 @@ func simpleRNNForward(
     case let (nil, h?): h
     case (nil, nil): nil
     }
-    var a = projectInputs(input.x, weight: w.weightIH, bias: bias)
+    var a = projectInputs(input.x, weight: w.weightIH, bias: bias, masks: input.inputMasks)
     var hPrevAll = Tensor.zeros([T, B, H]), y = Tensor.zeros([T, B, H])
     var h = input.h0
     let ap = a.mutablePointer(), yp = y.mutablePointer(), hp = h.mutablePointer(), hPrev = hPrevAll.mutablePointer()
-    let recurrent = pack(w.weightHH.pointer, rows: H, columns: H, transposed: true)
+    var recurrent = RecurrentProduct(
+        weight: w.weightHH.pointer, gates: 1, blockRows: H, stateSize: H, batch: B, masks: input.recurrentMasks)
 
     for t in input.order {
         let step = ap + t * B * H
         (hPrev + t * B * H).update(from: hp, count: B * H)
-        gemm(hp, recurrent, step, m: B, beta: 1)
+        recurrent.forward(hp, into: step, ldc: H, beta: 1)
         for b in 0..<B {
             let row = step + b * H, hb = hp + b * H, out = yp + (t * B + b) * H
             guard input.isValid(t, b) else {
@@ -51,7 +52,8 @@ func simpleRNNBackward(
     var dA = Tensor.zeros([T, B, H]), dh = dHN, back = Tensor.zeros([B, H])
     let dap = dA.mutablePointer(), dhp = dh.mutablePointer(), backp = back.mutablePointer(), dyp = dY.pointer
     let act = saved.activations.pointer
-    let recurrent = pack(w.weightHH.pointer, rows: H, columns: H, transposed: false)
+    var recurrent = RecurrentProduct(
+        weight: w.weightHH.pointer, gates: 1, blockRows: H, stateSize: H, batch: B, masks: input.recurrentMasks)
 
     for t in input.order.reversed() {
         let stepGrad = dap + t * B * H
@@ -67,15 +69,14 @@ func simpleRNNBackward(
                 da[j] = relu ? (y[j] > 0 ? dhb[j] : 0) : dhb[j] * (1 - y[j] * y[j])
             }
         }
-        gemm(stepGrad, recurrent, backp, m: B)
+        recurrent.backward(stepGrad, lda: H, into: backp)
         for b in 0..<B where input.isValid(t, b) {
             (dhp + b * H).update(from: backp + b * H, count: H)
         }
     }
 
-    var dWeightHH = Tensor.zeros([H, H])
-    gemm(dA.pointer, saved.hPrev.pointer, dWeightHH.mutablePointer(), m: H, n: H, k: T * B, transposeA: true)
-    let (dX, dWeightIH, dBias) = inputSideGradients(dA, x: input.x, weight: w.weightIH)
+    let dWeightHH = recurrent.weightGradient(dA.pointer, lda: H, hPrev: saved.hPrev.pointer, rows: T * B)
+    let (dX, dWeightIH, dBias) = inputSideGradients(dA, x: input.x, weight: w.weightIH, masks: input.inputMasks)
     return SequenceGradients(
         x: dX, h0: dh, c0: nil, weightIH: dWeightIH, weightHH: dWeightHH,
         biasIH: w.biasIH == nil ? nil : dBias, biasHH: w.biasHH == nil ? nil : dBias)
