@@ -7,7 +7,8 @@ import Testing
 /// returned states and the gradients of L = Σ output⊙w_output + Σ state_k⊙w_state_k with
 /// respect to the input and every weight (in Keras's layout). Covers SimpleRNN, LSTM and GRU
 /// (reset after and before), return_sequences × return_state, go_backwards, right- and
-/// left-padded masks, no bias, relu, and Bidirectional with every merge mode.
+/// left-padded masks, no bias, non-default activations (relu, sigmoid, linear, hard sigmoid),
+/// and Bidirectional with every merge mode.
 /// Tolerance: 1e-5 + 1e-5·|keras| forward, 1e-5 + 1e-4·|keras| gradients.
 @Suite struct KerasParityTests {
     struct Case: Decodable, CustomTestStringConvertible {
@@ -16,6 +17,7 @@ import Testing
         let units: Int
         let reset_after: Bool?
         let activation: String
+        let recurrent_activation: String?
         let use_bias: Bool
         let return_sequences: Bool
         let return_state: Bool
@@ -40,17 +42,21 @@ import Testing
     }
 
     static func makeLayer(_ c: Case, seed: UInt64) -> RecurrentLayer {
+        let activation = ActivationFunction(rawValue: c.activation)!
+        let recurrentActivation = ActivationFunction(rawValue: c.recurrent_activation ?? "sigmoid")!
         switch c.layer {
         case "LSTM":
-            return LSTM(units: c.units, useBias: c.use_bias, unitForgetBias: c.unit_forget_bias ?? true,
+            return LSTM(units: c.units, activation: activation, recurrentActivation: recurrentActivation,
+                        useBias: c.use_bias, unitForgetBias: c.unit_forget_bias ?? true,
                         returnSequences: c.return_sequences, returnState: c.return_state,
                         goBackwards: c.go_backwards, seed: seed)
         case "GRU":
-            return GRU(units: c.units, useBias: c.use_bias, resetAfter: c.reset_after ?? true,
+            return GRU(units: c.units, activation: activation, recurrentActivation: recurrentActivation,
+                       useBias: c.use_bias, resetAfter: c.reset_after ?? true,
                        returnSequences: c.return_sequences, returnState: c.return_state,
                        goBackwards: c.go_backwards, seed: seed)
         default:
-            return SimpleRNN(units: c.units, activation: c.activation == "relu" ? .relu : .tanh, useBias: c.use_bias,
+            return SimpleRNN(units: c.units, activation: activation, useBias: c.use_bias,
                              returnSequences: c.return_sequences, returnState: c.return_state,
                              goBackwards: c.go_backwards, seed: seed)
         }

@@ -62,7 +62,8 @@ LAYER_TYPES = [  # (name token, layer, reset_after)
 
 
 def make_case(token, layer, reset_after, return_sequences, return_state=False, go_backwards=False,
-              bidirectional=None, padding=None, use_bias=True, activation="tanh", unit_forget_bias=None):
+              bidirectional=None, padding=None, use_bias=True, activation="tanh", unit_forget_bias=None,
+              recurrent_activation="sigmoid"):
     if layer == "LSTM" and unit_forget_bias is None:
         unit_forget_bias = True
     parts = [token]
@@ -81,11 +82,14 @@ def make_case(token, layer, reset_after, return_sequences, return_state=False, g
         parts.append("nobias")
     if activation != "tanh":
         parts.append(activation)
+    if recurrent_activation != "sigmoid":
+        parts.append("rec_" + recurrent_activation)
     if layer == "LSTM" and not unit_forget_bias:
         parts.append("noforgetbias")
     name = "_".join(parts)
     lengths = {None: None, "right": RIGHT_LENGTHS, "left": LEFT_LENGTHS}[padding]
     return dict(name=name, layer=layer, units=UNITS, reset_after=reset_after, activation=activation,
+                recurrent_activation=recurrent_activation if layer != "SimpleRNN" else None,
                 use_bias=use_bias, return_sequences=return_sequences, return_state=return_state,
                 go_backwards=go_backwards, bidirectional=bidirectional, masked=padding is not None,
                 unit_forget_bias=unit_forget_bias if layer == "LSTM" else None,
@@ -114,6 +118,15 @@ def build_cases():
                            activation="relu"))
     cases.append(make_case("lstm", "LSTM", None, return_sequences=True, return_state=True,
                            unit_forget_bias=False))
+    # Non-default activations, which the fused kernels take as options.
+    cases.append(make_case("simplernn", "SimpleRNN", None, return_sequences=True, return_state=True,
+                           activation="sigmoid"))
+    cases.append(make_case("lstm", "LSTM", None, return_sequences=True, return_state=True,
+                           activation="relu", recurrent_activation="hard_sigmoid"))
+    cases.append(make_case("gru_ra", "GRU", True, return_sequences=True, return_state=True,
+                           activation="sigmoid", recurrent_activation="hard_sigmoid"))
+    cases.append(make_case("gru_rb", "GRU", False, return_sequences=True, return_state=True,
+                           activation="linear", recurrent_activation="hard_sigmoid"))
     names = [c["name"] for c in cases]
     assert len(set(names)) == len(names), "duplicate case names"
     assert all("." not in n for n in names)
@@ -126,9 +139,11 @@ def make_layer(c):
     if c["layer"] == "SimpleRNN":
         rnn = keras.layers.SimpleRNN(activation=c["activation"], **kw)
     elif c["layer"] == "LSTM":
-        rnn = keras.layers.LSTM(activation=c["activation"], unit_forget_bias=c["unit_forget_bias"], **kw)
+        rnn = keras.layers.LSTM(activation=c["activation"], recurrent_activation=c["recurrent_activation"],
+                                unit_forget_bias=c["unit_forget_bias"], **kw)
     else:
-        rnn = keras.layers.GRU(activation=c["activation"], reset_after=c["reset_after"], **kw)
+        rnn = keras.layers.GRU(activation=c["activation"], recurrent_activation=c["recurrent_activation"],
+                               reset_after=c["reset_after"], **kw)
     if c["bidirectional"] is not None:
         return keras.layers.Bidirectional(rnn, merge_mode=c["bidirectional"])
     return rnn

@@ -26,12 +26,11 @@ public final class SimpleRNN: RecurrentLayer {
         recurrentDropout: Float = 0, returnSequences: Bool = false, returnState: Bool = false,
         goBackwards: Bool = false, stateful: Bool = false, seed: UInt64? = nil
     ) {
-        precondition(activation == .tanh || activation == .relu, "SimpleRNN: activation is tanh or relu")
         super.init(
             kind: .simpleRNN(relu: activation == .relu), inputSize: nil, hiddenSize: units, numLayers: 1,
             bidirectional: false, useBias: useBias, batchFirst: true, convention: .keras, dropout: 0,
             returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
-            stateful: stateful, inputDropout: dropout, unitForgetBias: false, seed: seed)
+            stateful: stateful, inputDropout: dropout, unitForgetBias: false, activation: activation, seed: seed)
         precondition((0..<1).contains(recurrentDropout), "recurrentDropout must be in [0, 1)")
         self.recurrentDropout = recurrentDropout
     }
@@ -60,11 +59,12 @@ public final class LSTM: RecurrentLayer {
             inputDropout: 0, unitForgetBias: false, projSize: projSize, seed: seed)
     }
 
-    /// Keras face: `LSTM(units, use_bias, unit_forget_bias, dropout, recurrent_dropout,
-    /// return_sequences, return_state, go_backwards, stateful)`; the input size is inferred at
-    /// the first call.
+    /// Keras face: `LSTM(units, activation, recurrent_activation, use_bias, unit_forget_bias,
+    /// dropout, recurrent_dropout, return_sequences, return_state, go_backwards, stateful)`; the
+    /// input size is inferred at the first call.
     public init(
-        units: Int, useBias: Bool = true, unitForgetBias: Bool = true, dropout: Float = 0,
+        units: Int, activation: ActivationFunction = .tanh, recurrentActivation: ActivationFunction = .sigmoid,
+        useBias: Bool = true, unitForgetBias: Bool = true, dropout: Float = 0,
         recurrentDropout: Float = 0, returnSequences: Bool = false, returnState: Bool = false,
         goBackwards: Bool = false, stateful: Bool = false, seed: UInt64? = nil
     ) {
@@ -72,7 +72,8 @@ public final class LSTM: RecurrentLayer {
             kind: .lstm, inputSize: nil, hiddenSize: units, numLayers: 1, bidirectional: false, useBias: useBias,
             batchFirst: true, convention: .keras, dropout: 0, returnSequences: returnSequences,
             returnState: returnState, goBackwards: goBackwards, stateful: stateful, inputDropout: dropout,
-            unitForgetBias: unitForgetBias, seed: seed)
+            unitForgetBias: unitForgetBias, activation: activation, recurrentActivation: recurrentActivation,
+            seed: seed)
         precondition((0..<1).contains(recurrentDropout), "recurrentDropout must be in [0, 1)")
         self.recurrentDropout = recurrentDropout
     }
@@ -101,11 +102,12 @@ public final class GRU: RecurrentLayer {
             inputDropout: 0, unitForgetBias: false, seed: seed)
     }
 
-    /// Keras face: `GRU(units, use_bias, reset_after, dropout, recurrent_dropout,
-    /// return_sequences, return_state, go_backwards, stateful)`; the input size is inferred at
-    /// the first call.
+    /// Keras face: `GRU(units, activation, recurrent_activation, use_bias, reset_after, dropout,
+    /// recurrent_dropout, return_sequences, return_state, go_backwards, stateful)`; the input
+    /// size is inferred at the first call.
     public init(
-        units: Int, useBias: Bool = true, resetAfter: Bool = true, dropout: Float = 0,
+        units: Int, activation: ActivationFunction = .tanh, recurrentActivation: ActivationFunction = .sigmoid,
+        useBias: Bool = true, resetAfter: Bool = true, dropout: Float = 0,
         recurrentDropout: Float = 0, returnSequences: Bool = false, returnState: Bool = false,
         goBackwards: Bool = false, stateful: Bool = false, seed: UInt64? = nil
     ) {
@@ -113,7 +115,8 @@ public final class GRU: RecurrentLayer {
             kind: .gru(resetAfter: resetAfter), inputSize: nil, hiddenSize: units, numLayers: 1,
             bidirectional: false, useBias: useBias, batchFirst: true, convention: .keras, dropout: 0,
             returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
-            stateful: stateful, inputDropout: dropout, unitForgetBias: false, seed: seed)
+            stateful: stateful, inputDropout: dropout, unitForgetBias: false, activation: activation,
+            recurrentActivation: recurrentActivation, seed: seed)
         precondition((0..<1).contains(recurrentDropout), "recurrentDropout must be in [0, 1)")
         self.recurrentDropout = recurrentDropout
     }

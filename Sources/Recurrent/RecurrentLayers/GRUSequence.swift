@@ -40,7 +40,7 @@ func gruForward(
             let a = step + b * G, r = hhp + b * G
             if let bhh { for j in 0..<productGates { r[j] += bhh[j] } }
             for j in 0..<(2 * H) { a[j] += r[j] }
-            Pointwise.sigmoid(a, a, count: 2 * H)
+            input.recurrentActivation.apply(a, count: 2 * H)
             if resetAfter {
                 (stepCand + b * H).update(from: r + 2 * H, count: H)
             } else {
@@ -63,7 +63,7 @@ func gruForward(
             } else {
                 for j in 0..<H { n[j] += hn[j] + (bhh?[2 * H + j] ?? 0) }
             }
-            Pointwise.tanh(n, n, count: H)
+            input.activation.apply(n, count: H)
             for j in 0..<H {
                 let z = a[H + j]
                 hb[j] = (1 - z) * n[j] + z * hb[j]
@@ -86,6 +86,7 @@ func gruBackward(
     let directp = direct.mutablePointer(), backp = back.mutablePointer(), dyp = dY.pointer
     let gates = saved.gates.pointer, hPrev = saved.hPrev.pointer, cand = saved.candidateInput.pointer
     let whh = w.weightHH.pointer
+    let act = input.activation, gate = input.recurrentActivation
     var recurrent = gruRecurrentProduct(w, input, batch: B, resetAfter: resetAfter)
     let candidateWeight = resetAfter ? nil : pack(whh + 2 * H * H, rows: H, columns: H, transposed: false)
     let candidateMask = resetAfter ? nil : input.recurrentMasks.map { $0.pointer + 2 * B * H }
@@ -102,8 +103,8 @@ func gruBackward(
             let dib = di + b * G, drb = dr + b * G
             for j in 0..<H {
                 let z = a[H + j], n = a[2 * H + j]
-                let dn = dhb[j] * (1 - z) * (1 - n * n)
-                dib[H + j] = dhb[j] * (hp[j] - n) * z * (1 - z)
+                let dn = dhb[j] * (1 - z) * act.derivative(output: n)
+                dib[H + j] = dhb[j] * (hp[j] - n) * gate.derivative(output: z)
                 dib[2 * H + j] = dn
                 directp[b * H + j] = dhb[j] * z
                 drb[H + j] = dib[H + j]
@@ -122,7 +123,7 @@ func gruBackward(
                 let r = a[j]
                 let m = candidateMask?[b * H + j] ?? 1
                 let dReset = resetAfter ? dib[2 * H + j] * c[j] : backp[b * H + j] * hp[j] * m
-                dib[j] = dReset * r * (1 - r)
+                dib[j] = dReset * gate.derivative(output: r)
                 drb[j] = dib[j]
                 if !resetAfter { directp[b * H + j] += backp[b * H + j] * r * m }
             }

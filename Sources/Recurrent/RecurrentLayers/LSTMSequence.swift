@@ -11,7 +11,7 @@
 struct LSTMSaved {
     var gates: Tensor     // [T, B, 4H] activated i, f, g, o
     var cPrev: Tensor     // [T, B, H] cell state entering step t
-    var tanhC: Tensor     // [T, B, H] tanh of the cell state leaving step t
+    var tanhC: Tensor     // [T, B, H] activation (tanh) of the cell state leaving step t
     var hPrev: Tensor     // [T, B, P] h entering step t (P = H without projection)
     var hRaw: Tensor?     // [T, B, H] o ⊙ tanh(c') before the projection
 }
@@ -53,11 +53,12 @@ func lstmForward(
                 hRaw?.advanced(by: (t * B + b) * H).update(repeating: 0, count: H)
                 continue
             }
-            Pointwise.sigmoid(a, a, count: 2 * H)
-            Pointwise.tanh(a + 2 * H, a + 2 * H, count: H)
-            Pointwise.sigmoid(a + 3 * H, a + 3 * H, count: H)
+            input.recurrentActivation.apply(a, count: 2 * H)
+            input.activation.apply(a + 2 * H, count: H)
+            input.recurrentActivation.apply(a + 3 * H, count: H)
             for j in 0..<H { cb[j] = a[H + j] * cb[j] + a[j] * a[2 * H + j] }
-            Pointwise.tanh(cb, tc, count: H)
+            tc.update(from: cb, count: H)
+            input.activation.apply(tc, count: H)
             let raw = hRaw.map { $0 + (t * B + b) * H } ?? proj + b * H
             for j in 0..<H { raw[j] = a[3 * H + j] * tc[j] }
         }
@@ -92,6 +93,7 @@ func lstmBackward(
     let dRaw = dhRaw.mutablePointer(), dhr = dhRecurrent.mutablePointer(), dyp = dY.pointer
     let dProj = dProjected?.mutablePointer()
     let gates = saved.gates.pointer, cPrev = saved.cPrev.pointer, tanhC = saved.tanhC.pointer
+    let act = input.activation, gate = input.recurrentActivation
     var recurrent = RecurrentProduct(
         weight: w.weightHH.pointer, gates: 4, blockRows: H, stateSize: P, batch: B, masks: input.recurrentMasks)
     let projection = w.weightHR.map { pack($0.pointer, rows: P, columns: H, transposed: false) }
@@ -115,11 +117,11 @@ func lstmBackward(
             let tc = tanhC + (t * B + b) * H, cp = cPrev + (t * B + b) * H
             for j in 0..<H {
                 let i = a[j], f = a[H + j], g = a[2 * H + j], o = a[3 * H + j]
-                let dcTotal = dcb[j] + dhb[j] * o * (1 - tc[j] * tc[j])
-                da[j] = dcTotal * g * i * (1 - i)
-                da[H + j] = dcTotal * cp[j] * f * (1 - f)
-                da[2 * H + j] = dcTotal * i * (1 - g * g)
-                da[3 * H + j] = dhb[j] * tc[j] * o * (1 - o)
+                let dcTotal = dcb[j] + dhb[j] * o * act.derivative(output: tc[j])
+                da[j] = dcTotal * g * gate.derivative(output: i)
+                da[H + j] = dcTotal * cp[j] * gate.derivative(output: f)
+                da[2 * H + j] = dcTotal * i * act.derivative(output: g)
+                da[3 * H + j] = dhb[j] * tc[j] * gate.derivative(output: o)
                 dcb[j] = dcTotal * f
             }
         }

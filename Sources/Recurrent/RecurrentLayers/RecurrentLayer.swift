@@ -62,6 +62,10 @@ public class RecurrentLayer: Layer {
     public let unitForgetBias: Bool
     /// LSTM with projections (PyTorch's `proj_size`): h is projected to this size; 0 for none.
     public let projSize: Int
+    /// The candidate / cell activation (tanh by default; SimpleRNN's only activation).
+    public let activation: ActivationFunction
+    /// The gates' activation (sigmoid by default).
+    public let recurrentActivation: ActivationFunction
     public private(set) var inputSize: Int?
     /// `[layer][direction]`
     public private(set) var layers: [[DirectionParameters]] = []
@@ -72,8 +76,13 @@ public class RecurrentLayer: Layer {
         kind: CellKind, inputSize: Int?, hiddenSize: Int, numLayers: Int, bidirectional: Bool, useBias: Bool,
         batchFirst: Bool, convention: Convention, dropout: Float, returnSequences: Bool, returnState: Bool,
         goBackwards: Bool, stateful: Bool, inputDropout: Float, unitForgetBias: Bool, projSize: Int = 0,
-        seed: UInt64?
+        activation: ActivationFunction? = nil, recurrentActivation: ActivationFunction = .sigmoid, seed: UInt64?
     ) {
+        let activation = activation ?? (kind == .simpleRNN(relu: true) ? .relu : .tanh)
+        precondition(activation.isElementwise && recurrentActivation.isElementwise,
+                     "recurrent activations must be element-wise (not softmax)")
+        self.activation = activation
+        self.recurrentActivation = recurrentActivation
         precondition(projSize >= 0 && projSize < hiddenSize, "projSize must be in 0..<hiddenSize")
         precondition(projSize == 0 || kind == .lstm, "projSize is for LSTM only")
         precondition(hiddenSize > 0, "\(kind) hidden size must be positive, got \(hiddenSize)")
@@ -111,7 +120,8 @@ public class RecurrentLayer: Layer {
             bidirectional: bidirectional, useBias: useBias, batchFirst: batchFirst, convention: convention,
             dropout: interLayerDropout, returnSequences: returnSequences, returnState: returnState,
             goBackwards: goBackwards, stateful: stateful, inputDropout: inputDropout,
-            unitForgetBias: unitForgetBias, projSize: projSize, seed: generator.next())
+            unitForgetBias: unitForgetBias, projSize: projSize, activation: activation,
+            recurrentActivation: recurrentActivation, seed: generator.next())
         copy.maskSemantics = maskSemantics
         copy.recurrentDropout = recurrentDropout
         return copy
@@ -211,7 +221,8 @@ public class RecurrentLayer: Layer {
                 let result = try recordSequence(
                     kind: kind, x: x, h0: h0, c0: c0, weightIH: p.weightIH, weightHH: p.weightHH,
                     biasIH: p.biasIH, biasHH: p.biasHH, weightHR: p.weightHR, valid: valid, reverse: (direction == 1) != goBackwards,
-                    kerasMasking: maskSemantics == .keras, dropoutMasks: masks)
+                    kerasMasking: maskSemantics == .keras, dropoutMasks: masks, activation: activation,
+                    recurrentActivation: recurrentActivation)
                 outputs.append(result.output)
                 finalH.append(try result.hN.reshaped([1, batch, stateSize]))
                 if let cN = result.cN { finalC.append(try cN.reshaped([1, batch, hiddenSize])) }

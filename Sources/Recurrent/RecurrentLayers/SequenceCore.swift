@@ -43,6 +43,10 @@ struct SequenceInput {
     /// Whether an invalid step's output repeats the carried state (Keras mask semantics, once a
     /// valid step has been seen) instead of being zero (PyTorch packed semantics).
     var copiesState: [Bool]?
+    /// The candidate / cell activation (tanh) and the gates' activation (sigmoid); SimpleRNN
+    /// uses only `activation`.
+    var activation: ActivationFunction = .tanh
+    var recurrentActivation: ActivationFunction = .sigmoid
     /// Keras dropout with recurrent dropout on: one input mask per gate, [G, B, I].
     var inputMasks: Tensor? = nil
     /// Keras recurrent dropout: one mask per gate on h before its product, [G, B, P].

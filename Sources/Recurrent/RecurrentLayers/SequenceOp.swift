@@ -7,7 +7,8 @@
 func recordSequence(
     kind: CellKind, x: Variable, h0: Variable, c0: Variable?,
     weightIH: Variable, weightHH: Variable, biasIH: Variable?, biasHH: Variable?, weightHR: Variable? = nil,
-    valid: [Bool]?, reverse: Bool, kerasMasking: Bool, dropoutMasks: (input: Tensor?, recurrent: Tensor?) = (nil, nil)
+    valid: [Bool]?, reverse: Bool, kerasMasking: Bool, dropoutMasks: (input: Tensor?, recurrent: Tensor?) = (nil, nil),
+    activation: ActivationFunction? = nil, recurrentActivation: ActivationFunction = .sigmoid
 ) throws -> (output: Variable, hN: Variable, cN: Variable?) {
     let steps = x.shape[0], batch = x.shape[1]
     let copies = kerasMasking ? valid.map {
@@ -15,6 +16,8 @@ func recordSequence(
     } : nil
     let input = SequenceInput(
         x: x.value, h0: h0.value, c0: c0?.value, valid: valid, reverse: reverse, copiesState: copies,
+        activation: activation ?? (kind == .simpleRNN(relu: true) ? .relu : .tanh),
+        recurrentActivation: recurrentActivation,
         inputMasks: dropoutMasks.input, recurrentMasks: dropoutMasks.recurrent)
     let weights = SequenceWeights(
         weightIH: weightIH.value, weightHH: weightHH.value, biasIH: biasIH?.value, biasHH: biasHH?.value,
@@ -31,10 +34,10 @@ func recordSequence(
         let r = gruForward(input, weights, resetAfter: resetAfter)
         results = [r.y, r.hN]
         backward = { g in gruBackward(input, weights, r.saved, resetAfter: resetAfter, dY: g[0], dHN: g[1]) }
-    case .simpleRNN(let relu):
-        let r = simpleRNNForward(input, weights, relu: relu)
+    case .simpleRNN:
+        let r = simpleRNNForward(input, weights)
         results = [r.y, r.hN]
-        backward = { g in simpleRNNBackward(input, weights, r.saved, relu: relu, dY: g[0], dHN: g[1]) }
+        backward = { g in simpleRNNBackward(input, weights, r.saved, dY: g[0], dHN: g[1]) }
     }
 
     let shapes = results.map(\.shape), sizes = results.map(\.count)

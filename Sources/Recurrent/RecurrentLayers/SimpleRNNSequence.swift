@@ -1,6 +1,6 @@
 // Simple (Elman) RNN over a whole sequence: forward, then its backpropagation through time.
 //
-//   h' = act(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh),   act = tanh or relu
+//   h' = act(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh),   act = tanh (default), relu, …
 
 /// What the SimpleRNN backward pass needs from its forward pass.
 struct SimpleRNNSaved {
@@ -9,7 +9,7 @@ struct SimpleRNNSaved {
 }
 
 func simpleRNNForward(
-    _ input: SequenceInput, _ w: SequenceWeights, relu: Bool
+    _ input: SequenceInput, _ w: SequenceWeights
 ) -> (y: Tensor, hN: Tensor, saved: SimpleRNNSaved) {
     let T = input.steps, B = input.batch, H = w.weightHH.shape[1]
     let bias: Tensor? = switch (w.biasIH, w.biasHH) {
@@ -36,7 +36,7 @@ func simpleRNNForward(
                 for j in 0..<H { out[j] = input.copiesState(t, b) ? hb[j] : 0 }
                 continue
             }
-            if relu { Pointwise.relu(row, row, count: H) } else { Pointwise.tanh(row, row, count: H) }
+            input.activation.apply(row, count: H)
             hb.update(from: row, count: H)
             out.update(from: row, count: H)
         }
@@ -45,7 +45,7 @@ func simpleRNNForward(
 }
 
 func simpleRNNBackward(
-    _ input: SequenceInput, _ w: SequenceWeights, _ saved: SimpleRNNSaved, relu: Bool,
+    _ input: SequenceInput, _ w: SequenceWeights, _ saved: SimpleRNNSaved,
     dY: Tensor, dHN: Tensor
 ) -> SequenceGradients {
     let T = input.steps, B = input.batch, H = w.weightHH.shape[1]
@@ -66,7 +66,7 @@ func simpleRNNBackward(
             guard valid else { continue }
             let y = act + (t * B + b) * H, da = stepGrad + b * H
             for j in 0..<H {
-                da[j] = relu ? (y[j] > 0 ? dhb[j] : 0) : dhb[j] * (1 - y[j] * y[j])
+                da[j] = dhb[j] * input.activation.derivative(output: y[j])
             }
         }
         recurrent.backward(stepGrad, lda: H, into: backp)
