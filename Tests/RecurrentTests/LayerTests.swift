@@ -7,11 +7,11 @@ import Testing
         let x = random([5, 4], seed: 2)
         try checkGradients([x, layer.weight!.value, layer.bias!.value]) { v in
             let w = v[1], b = v[2]
-            return try (try (try v[0].matmul(w, transposeOther: true)) + b).tanh()
+            return (try (try v[0].matmul(w, transposeOther: true)) + b).tanh()
         }
         // The layer computes that same function, and its gradients reach its parameters.
         let y = try layer(Variable(x))
-        let expected = try (try x.matmul(layer.weight!.value, transposeOther: true) + layer.bias!.value).tanh()
+        let expected = (try x.matmul(layer.weight!.value, transposeOther: true) + layer.bias!.value).tanh()
         expectClose(y.value, expected)
         try y.sum().backward()
         #expect(layer.weight!.grad?.shape == [3, 4])
