@@ -34,7 +34,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
 
 import json  # noqa: E402
-import struct  # noqa: E402
 import zlib  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -45,6 +44,7 @@ tf.config.threading.set_inter_op_parallelism_threads(1)
 
 import keras  # noqa: E402
 from safetensors.numpy import save_file  # noqa: E402
+from fixture_io import canonicalize_header  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                    "Tests", "RecurrentTests", "Fixtures", "keras_rnn.safetensors")
@@ -251,20 +251,6 @@ def param_counts():
     }
 
 
-def canonicalize_header(path):
-    """Rewrites the JSON header with sorted keys so that reruns give identical bytes.
-
-    save_file serialises __metadata__ from a hash map, whose key order changes between runs;
-    the tensor bytes and offsets do not. The header stays compact and space-padded to 8 bytes.
-    """
-    with open(path, "rb") as f:
-        blob = f.read()
-    (n,) = struct.unpack("<Q", blob[:8])
-    header = json.loads(blob[8:8 + n])
-    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + blob[8 + n:])
 
 
 def main():

@@ -22,10 +22,10 @@ sched.cosine [10] CosineAnnealingLR(T_max=6, eta_min=0.001), epochs 0..9
 """
 import json
 import os
-import struct
 
 import torch
 from safetensors.torch import save_file
+from fixture_io import canonicalize_header  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                    "Tests", "RecurrentTests", "Fixtures", "optimizers.safetensors")
@@ -74,20 +74,6 @@ def make_optimizer(case, params):
     raise ValueError(kind)
 
 
-def canonicalize_header(path):
-    """Rewrites the JSON header with sorted keys so that reruns give identical bytes.
-
-    save_file serialises __metadata__ from a hash map, whose key order changes between runs;
-    the tensor bytes and offsets do not. The header stays compact and space-padded to 8 bytes.
-    """
-    with open(path, "rb") as f:
-        blob = f.read()
-    (n,) = struct.unpack("<Q", blob[:8])
-    header = json.loads(blob[8:8 + n])
-    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + blob[8 + n:])
 
 
 def main():

@@ -30,11 +30,11 @@ Runs single-threaded with oneDNN disabled so the numbers come from ATen's refere
 import itertools
 import json
 import os
-import struct
 import zlib
 
 import torch
 from safetensors.torch import save_file
+from fixture_io import canonicalize_header  # noqa: E402
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
@@ -211,20 +211,6 @@ def param_counts():
     }
 
 
-def canonicalize_header(path):
-    """Rewrites the JSON header with sorted keys so that reruns give identical bytes.
-
-    save_file serialises __metadata__ from a hash map, whose key order changes between runs;
-    the tensor bytes and offsets do not. The header stays compact and space-padded to 8 bytes.
-    """
-    with open(path, "rb") as f:
-        blob = f.read()
-    (n,) = struct.unpack("<Q", blob[:8])
-    header = json.loads(blob[8:8 + n])
-    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + blob[8 + n:])
 
 
 def main():

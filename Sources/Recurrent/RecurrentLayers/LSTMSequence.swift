@@ -21,13 +21,7 @@ func lstmForward(
 ) -> (y: Tensor, hN: Tensor, cN: Tensor, saved: LSTMSaved) {
     let T = input.steps, B = input.batch, H = w.weightIH.shape[0] / 4, G = 4 * H
     let P = w.weightHR?.shape[0] ?? H
-    let bias: Tensor? = switch (w.biasIH, w.biasHH) {
-    case let (i?, h?): try! i + h
-    case let (i?, nil): i
-    case let (nil, h?): h
-    case (nil, nil): nil
-    }
-    var gates = projectInputs(input.x, weight: w.weightIH, bias: bias, masks: input.inputMasks)
+    var gates = projectInputs(input.x, weight: w.weightIH, bias: w.combinedBias, masks: input.inputMasks)
     var cPrevAll = Tensor.zeros([T, B, H]), tanhCAll = Tensor.zeros([T, B, H]), hPrevAll = Tensor.zeros([T, B, P])
     var hRawAll: Tensor? = w.weightHR == nil ? nil : Tensor.zeros([T, B, H])
     var projected = Tensor.zeros([B, P])

@@ -29,6 +29,16 @@ struct SequenceWeights {
     var biasIH: Tensor?   // [G·H]
     var biasHH: Tensor?   // [G·H]
     var weightHR: Tensor? // [P, H], LSTM projection
+
+    /// b_ih + b_hh, for cells where both biases simply add before the activation.
+    var combinedBias: Tensor? {
+        switch (biasIH, biasHH) {
+        case let (i?, h?): return try! i + h
+        case let (i?, nil): return i
+        case let (nil, h?): return h
+        case (nil, nil): return nil
+        }
+    }
 }
 
 /// The per-call inputs of one direction, time-major.

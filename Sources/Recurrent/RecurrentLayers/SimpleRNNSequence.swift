@@ -12,13 +12,7 @@ func simpleRNNForward(
     _ input: SequenceInput, _ w: SequenceWeights
 ) -> (y: Tensor, hN: Tensor, saved: SimpleRNNSaved) {
     let T = input.steps, B = input.batch, H = w.weightHH.shape[1]
-    let bias: Tensor? = switch (w.biasIH, w.biasHH) {
-    case let (i?, h?): try! i + h
-    case let (i?, nil): i
-    case let (nil, h?): h
-    case (nil, nil): nil
-    }
-    var a = projectInputs(input.x, weight: w.weightIH, bias: bias, masks: input.inputMasks)
+    var a = projectInputs(input.x, weight: w.weightIH, bias: w.combinedBias, masks: input.inputMasks)
     var hPrevAll = Tensor.zeros([T, B, H]), y = Tensor.zeros([T, B, H])
     var h = input.h0
     let ap = a.mutablePointer(), yp = y.mutablePointer(), hp = h.mutablePointer(), hPrev = hPrevAll.mutablePointer()
