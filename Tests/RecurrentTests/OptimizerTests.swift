@@ -98,9 +98,9 @@ import Testing
 
     @Test func schedulesMatchPyTorch() throws {
         let t = try #require(Self.fixture).tensors
-        let step = StepDecay(stepSize: 2, gamma: 0.5)
+        let step = try StepDecay(stepSize: 2, gamma: 0.5)
         expectClose(Tensor((0..<8).map { step.learningRate(epoch: $0, initial: 0.1) }), t["sched.step"]!, "StepLR")
-        let cosine = CosineAnnealing(period: 6, minimum: 0.001)
+        let cosine = try CosineAnnealing(period: 6, minimum: 0.001)
         expectClose(Tensor((0..<10).map { cosine.learningRate(epoch: $0, initial: 0.1) }), t["sched.cosine"]!,
                     atol: 1e-6, rtol: 1e-5, "CosineAnnealingLR")
     }

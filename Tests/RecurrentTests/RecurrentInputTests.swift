@@ -78,4 +78,27 @@ import Testing
         dict["weight_hh_l0"] = nil
         #expect(message { try lstm.loadStateDict(dict) } == "state dict: missing weight_hh_l0 [16, 4]")
     }
+
+    @Test func badConfigurationIsAnErrorNotACrash() throws {
+        let x = Variable(Tensor.zeros([5, 2, 3]))
+        #expect(message { _ = try LSTM(inputSize: 3, hiddenSize: 0).forward(x) } == "LSTM: hidden size must be positive, got 0")
+        #expect(message { _ = try GRU(inputSize: 3, hiddenSize: 4, numLayers: 0).forward(x) }
+                == "GRU: number of layers must be positive, got 0")
+        #expect(message { _ = try LSTM(inputSize: 3, hiddenSize: 4, projSize: 4).forward(x) }.contains("projSize 4"))
+        #expect(message { _ = try LSTM(inputSize: 0, hiddenSize: 4).forward(x) }.contains("input size must be positive"))
+        #expect(message { _ = try GRU(inputSize: 3, hiddenSize: 4, dropout: 1).forward(x) }
+                == "GRU: dropout must be in [0, 1), got 1.0")
+        #expect(message { _ = try LSTM(units: 4, recurrentDropout: -0.5)(x) }.contains("recurrentDropout must be in [0, 1)"))
+        #expect(message { _ = try SimpleRNN(units: 4, activation: .softmax)(x) }.contains("softmax"))
+        #expect(message { _ = try Bidirectional(LSTM(inputSize: 3, hiddenSize: 4, numLayers: 2))(x) }
+                .contains("one layer and one direction"))
+        #expect(message { _ = try Dense(units: 0)(x) }.contains("units and input size must be positive"))
+        #expect(message { _ = try Dense(inputSize: -1, units: 2)(x) }.contains("must be positive"))
+        #expect(message { _ = try LSTMCell(inputSize: 0, hiddenSize: 4)(Variable(Tensor.zeros([2, 3]))) }
+                .contains("sizes must be positive"))
+        #expect(message { _ = try SimpleRNNCell(inputSize: 3, hiddenSize: 4, nonlinearity: .sigmoid)(Variable(Tensor.zeros([2, 3]))) }
+                .contains("nonlinearity must be tanh or relu"))
+        #expect(message { _ = try StepDecay(stepSize: 0) }.contains("stepSize must be positive"))
+        #expect(message { _ = try CosineAnnealing(period: -1) }.contains("period must be positive"))
+    }
 }

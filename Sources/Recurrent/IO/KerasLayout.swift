@@ -95,6 +95,7 @@ extension RecurrentLayer {
     /// its shape, and nothing else; the first mismatch is named. Builds an unbuilt layer from
     /// the shape of `weight_ih_l0`.
     public func loadStateDict(_ tensors: [String: Tensor]) throws {
+        try validateConfiguration()
         if inputSize == nil, let w = tensors["weight_ih_l0"], w.rank == 2 {
             guard w.shape[1] > 0 else {
                 throw RecurrentError.shapeMismatch(operation: "state dict weight_ih_l0", expected: "[G·H, I > 0]", got: w.shape)

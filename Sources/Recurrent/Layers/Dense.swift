@@ -18,7 +18,6 @@ public final class Dense: Layer {
         units: Int, activation: ActivationFunction = .linear, useBias: Bool = true,
         initializer convention: Convention = .keras, seed: UInt64? = nil
     ) {
-        precondition(units > 0, "Dense: units must be positive")
         self.units = units
         self.activation = activation
         self.useBias = useBias
@@ -31,11 +30,13 @@ public final class Dense: Layer {
         initializer convention: Convention = .keras, seed: UInt64? = nil
     ) {
         self.init(units: units, activation: activation, useBias: useBias, initializer: convention, seed: seed)
-        build(inputSize: inputSize)
+        if inputSize > 0 && units > 0 { build(inputSize: inputSize) } else { invalidInputSize = inputSize }
     }
 
+    /// A non-positive input size given to the PyTorch-style initializer, thrown at the first call.
+    private var invalidInputSize: Int?
+
     private func build(inputSize: Int) {
-        precondition(inputSize > 0, "Dense: input size must be positive")
         self.inputSize = inputSize
         let weightInit: Initializer = convention == .keras ? .glorotUniform : .pytorchUniform
         let biasInit: Initializer = convention == .keras ? .zeros : .pytorchUniform
@@ -54,6 +55,10 @@ public final class Dense: Layer {
     }
 
     public func callAsFunction(_ input: Variable) throws -> Variable {
+        guard units > 0, invalidInputSize == nil else {
+            throw RecurrentError.invalidArgument(
+                "Dense: units and input size must be positive, got \(units) and \(invalidInputSize ?? 0)")
+        }
         guard input.rank >= 1, let width = input.shape.last, width > 0 else {
             throw RecurrentError.shapeMismatch(operation: "Dense", expected: "[..., features]", got: input.shape)
         }

@@ -16,7 +16,6 @@ public final class Bidirectional: Layer {
     public let mergeMode: MergeMode
 
     public init(_ layer: RecurrentLayer, mergeMode: MergeMode = .concat, backwardLayer: RecurrentLayer? = nil) {
-        precondition(layer.numLayers == 1 && !layer.bidirectional, "Bidirectional wraps a one-layer, one-direction layer")
         forwardLayer = layer
         self.backwardLayer = backwardLayer ?? layer.sibling(goBackwards: !layer.goBackwards)
         self.mergeMode = mergeMode

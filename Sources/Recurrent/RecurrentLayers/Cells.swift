@@ -13,8 +13,13 @@ public class RecurrentCell {
     public var biasIH: Variable?
     public var biasHH: Variable?
 
-    init(kind: CellKind, inputSize: Int, hiddenSize: Int, bias: Bool, seed: UInt64?) {
-        precondition(inputSize > 0 && hiddenSize > 0, "cell sizes must be positive")
+    /// What is wrong with the constructor's arguments, thrown at the first call.
+    let configurationProblem: String?
+
+    init(kind: CellKind, inputSize: Int, hiddenSize: Int, bias: Bool, seed: UInt64?, problem: String? = nil) {
+        configurationProblem = problem ?? (inputSize > 0 && hiddenSize > 0 ? nil
+            : "sizes must be positive, got input \(inputSize) and hidden \(hiddenSize)")
+        let inputSize = max(inputSize, 0), hiddenSize = max(hiddenSize, 0)
         self.kind = kind
         self.inputSize = inputSize
         self.hiddenSize = hiddenSize
@@ -40,6 +45,7 @@ public class RecurrentCell {
 
     /// x·W_ihᵀ + b_ih and h·W_hhᵀ + b_hh, after checking shapes.
     func projections(_ x: Variable, _ h: Variable) throws -> (input: Variable, hidden: Variable) {
+        if let configurationProblem { throw RecurrentError.invalidArgument("\(Self.self): \(configurationProblem)") }
         guard x.rank == 2, x.shape[1] == inputSize else {
             throw RecurrentError.shapeMismatch(
                 operation: "\(Self.self) input", expected: "[batch, \(inputSize)]", got: x.shape)
@@ -63,9 +69,9 @@ public class RecurrentCell {
 public final class SimpleRNNCell: RecurrentCell {
     public init(inputSize: Int, hiddenSize: Int, bias: Bool = true, nonlinearity: ActivationFunction = .tanh,
                 seed: UInt64? = nil) {
-        precondition(nonlinearity == .tanh || nonlinearity == .relu, "SimpleRNNCell: nonlinearity is tanh or relu")
         super.init(kind: .simpleRNN(relu: nonlinearity == .relu), inputSize: inputSize, hiddenSize: hiddenSize,
-                   bias: bias, seed: seed)
+                   bias: bias, seed: seed,
+                   problem: nonlinearity == .tanh || nonlinearity == .relu ? nil : "nonlinearity must be tanh or relu")
     }
 
     public func callAsFunction(_ x: Variable, _ h: Variable? = nil) throws -> Variable {

@@ -10,12 +10,11 @@ public final class SimpleRNN: RecurrentLayer {
         bias: Bool = true, batchFirst: Bool = false, dropout: Float = 0, bidirectional: Bool = false,
         seed: UInt64? = nil
     ) {
-        precondition(nonlinearity == .tanh || nonlinearity == .relu, "SimpleRNN: nonlinearity is tanh or relu")
         super.init(
             kind: .simpleRNN(relu: nonlinearity == .relu), inputSize: inputSize, hiddenSize: hiddenSize,
             numLayers: numLayers, bidirectional: bidirectional, useBias: bias, batchFirst: batchFirst,
             convention: .pytorch, dropout: dropout, returnSequences: true, returnState: false, goBackwards: false,
-            stateful: false, inputDropout: 0, unitForgetBias: false, seed: seed)
+            stateful: false, inputDropout: 0, unitForgetBias: false, activation: nonlinearity, seed: seed)
     }
 
     /// Keras face: `SimpleRNN(units, activation, use_bias, dropout, recurrent_dropout,
@@ -31,7 +30,6 @@ public final class SimpleRNN: RecurrentLayer {
             bidirectional: false, useBias: useBias, batchFirst: true, convention: .keras, dropout: 0,
             returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
             stateful: stateful, inputDropout: dropout, unitForgetBias: false, activation: activation, seed: seed)
-        precondition((0..<1).contains(recurrentDropout), "recurrentDropout must be in [0, 1)")
         self.recurrentDropout = recurrentDropout
     }
 
@@ -74,7 +72,6 @@ public final class LSTM: RecurrentLayer {
             returnState: returnState, goBackwards: goBackwards, stateful: stateful, inputDropout: dropout,
             unitForgetBias: unitForgetBias, activation: activation, recurrentActivation: recurrentActivation,
             seed: seed)
-        precondition((0..<1).contains(recurrentDropout), "recurrentDropout must be in [0, 1)")
         self.recurrentDropout = recurrentDropout
     }
 
@@ -117,7 +114,6 @@ public final class GRU: RecurrentLayer {
             returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
             stateful: stateful, inputDropout: dropout, unitForgetBias: false, activation: activation,
             recurrentActivation: recurrentActivation, seed: seed)
-        precondition((0..<1).contains(recurrentDropout), "recurrentDropout must be in [0, 1)")
         self.recurrentDropout = recurrentDropout
     }
 

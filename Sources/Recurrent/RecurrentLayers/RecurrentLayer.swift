@@ -71,6 +71,9 @@ public class RecurrentLayer: Layer {
     public private(set) var layers: [[DirectionParameters]] = []
     private var generator: SeededGenerator
     private var carriedState: (h: Tensor, c: Tensor?)?
+    /// What is wrong with the constructor's arguments, thrown at the first use (a bad
+    /// argument is an error, never a crash).
+    private let configurationProblem: String?
 
     init(
         kind: CellKind, inputSize: Int?, hiddenSize: Int, numLayers: Int, bidirectional: Bool, useBias: Bool,
@@ -79,15 +82,21 @@ public class RecurrentLayer: Layer {
         activation: ActivationFunction? = nil, recurrentActivation: ActivationFunction = .sigmoid, seed: UInt64?
     ) {
         let activation = activation ?? (kind == .simpleRNN(relu: true) ? .relu : .tanh)
-        precondition(activation.isElementwise && recurrentActivation.isElementwise,
-                     "recurrent activations must be element-wise (not softmax)")
         self.activation = activation
         self.recurrentActivation = recurrentActivation
-        precondition(projSize >= 0 && projSize < hiddenSize, "projSize must be in 0..<hiddenSize")
-        precondition(projSize == 0 || kind == .lstm, "projSize is for LSTM only")
-        precondition(hiddenSize > 0, "\(kind) hidden size must be positive, got \(hiddenSize)")
-        precondition(numLayers > 0, "number of layers must be positive, got \(numLayers)")
-        precondition((0..<1).contains(dropout) && (0..<1).contains(inputDropout), "dropout must be in [0, 1)")
+        configurationProblem = if hiddenSize <= 0 {
+            "hidden size must be positive, got \(hiddenSize)"
+        } else if numLayers <= 0 {
+            "number of layers must be positive, got \(numLayers)"
+        } else if let inputSize, inputSize <= 0 {
+            "input size must be positive, got \(inputSize)"
+        } else if projSize != 0 && (kind != .lstm || projSize < 0 || projSize >= hiddenSize) {
+            "projSize \(projSize) must be 0, or in 1..<hiddenSize for an LSTM"
+        } else if !activation.isElementwise || !recurrentActivation.isElementwise {
+            "softmax cannot be a recurrent activation"
+        } else {
+            nil
+        }
         self.kind = kind
         self.hiddenSize = hiddenSize
         self.numLayers = numLayers
@@ -109,7 +118,16 @@ public class RecurrentLayer: Layer {
             FileHandle.standardError.write(Data(
                 "warning: dropout \(dropout) has no effect with one layer: it applies between stacked layers\n".utf8))
         }
-        if let inputSize { build(inputSize: inputSize) }
+        if let inputSize, configurationProblem == nil { build(inputSize: inputSize) }
+    }
+
+    /// Throws what is wrong with the configuration, including rates set after construction.
+    func validateConfiguration() throws {
+        if let configurationProblem { throw RecurrentError.invalidArgument("\(name): \(configurationProblem)") }
+        for (label, rate) in [("dropout", interLayerDropout), ("dropout", inputDropout), ("recurrentDropout", recurrentDropout)]
+        where !(0..<1).contains(rate) {
+            throw RecurrentError.invalidArgument("\(name): \(label) must be in [0, 1), got \(rate)")
+        }
     }
 
     /// A layer of the same configuration with fresh weights (Keras's Bidirectional makes its
@@ -193,6 +211,7 @@ public class RecurrentLayer: Layer {
     func run(
         _ input: Variable, initialState: (h: Variable, c: Variable?)?, mask: SequenceMask?
     ) throws -> (output: Variable, h: Variable, c: Variable?) {
+        try validateConfiguration()
         let timeMajorShape = try validateInput(input)
         let (steps, batch) = (timeMajorShape[0], timeMajorShape[1])
         if inputSize == nil { build(inputSize: timeMajorShape[2]) }

@@ -10,8 +10,10 @@ public struct StepDecay: LearningRateSchedule {
     public let stepSize: Int
     public let gamma: Float
 
-    public init(stepSize: Int, gamma: Float = 0.1) {
-        precondition(stepSize > 0, "StepDecay: stepSize must be positive")
+    public init(stepSize: Int, gamma: Float = 0.1) throws {
+        guard stepSize > 0 else {
+            throw RecurrentError.invalidArgument("StepDecay: stepSize must be positive, got \(stepSize)")
+        }
         self.stepSize = stepSize
         self.gamma = gamma
     }
@@ -27,8 +29,10 @@ public struct CosineAnnealing: LearningRateSchedule {
     public let period: Int
     public let minimum: Float
 
-    public init(period: Int, minimum: Float = 0) {
-        precondition(period > 0, "CosineAnnealing: period must be positive")
+    public init(period: Int, minimum: Float = 0) throws {
+        guard period > 0 else {
+            throw RecurrentError.invalidArgument("CosineAnnealing: period must be positive, got \(period)")
+        }
         self.period = period
         self.minimum = minimum
     }
