@@ -1,5 +1,6 @@
 """Shared by the make_*.py fixture generators."""
 import json
+import os
 import struct
 
 
@@ -17,3 +18,11 @@ def canonicalize_header(path):
     text += b" " * (-len(text) % 8)
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(text)) + text + blob[8 + n:])
+
+
+def write_fixture(save_file, tensors, metadata, path, summary):
+    """Saves with the caller's safetensors `save_file`, canonicalises the header, reports."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    save_file(tensors, path, metadata=metadata)
+    canonicalize_header(path)
+    print(f"wrote {summary}, {len(tensors)} tensors, {os.path.getsize(path)} bytes to {os.path.normpath(path)}")

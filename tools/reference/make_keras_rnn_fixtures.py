@@ -44,7 +44,7 @@ tf.config.threading.set_inter_op_parallelism_threads(1)
 
 import keras  # noqa: E402
 from safetensors.numpy import save_file  # noqa: E402
-from fixture_io import canonicalize_header  # noqa: E402
+from fixture_io import write_fixture  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                    "Tests", "RecurrentTests", "Fixtures", "keras_rnn.safetensors")
@@ -269,11 +269,7 @@ def main():
         "loss": "L = sum(output * w_output) + sum_k sum(state_k * w_state_k)",
         "param_counts": json.dumps(param_counts()),
     }
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    save_file(out, OUT, metadata=metadata)
-    canonicalize_header(OUT)
-    print(f"wrote {len(cases)} cases, {len(out)} tensors, {os.path.getsize(OUT)} bytes "
-          f"to {os.path.normpath(OUT)}")
+    write_fixture(save_file, out, metadata, OUT, f"{len(cases)} cases")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ import os
 
 import torch
 from safetensors.torch import save_file
-from fixture_io import canonicalize_header  # noqa: E402
+from fixture_io import write_fixture  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                    "Tests", "RecurrentTests", "Fixtures", "optimizers.safetensors")
@@ -139,10 +139,7 @@ def main():
                    "loss = mse_loss(x @ W + b, y); 3 steps per case",
         "generator": "tools/reference/make_optimizer_fixtures.py",
     }
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    save_file(out, OUT, metadata=metadata)
-    canonicalize_header(OUT)
-    print(f"wrote {len(out)} tensors to {os.path.normpath(OUT)}")
+    write_fixture(save_file, out, metadata, OUT, f"{len(CASES)} optimizer cases")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ import zlib
 
 import torch
 from safetensors.torch import save_file
-from fixture_io import canonicalize_header  # noqa: E402
+from fixture_io import write_fixture  # noqa: E402
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
@@ -232,11 +232,7 @@ def main():
         "loss": "L = sum(output * w_output) + sum(h_n * w_h_n) [+ sum(c_n * w_c_n) for LSTM]",
         "param_counts": json.dumps(param_counts()),
     }
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    save_file(out, OUT, metadata=metadata)
-    canonicalize_header(OUT)
-    print(f"wrote {len(cases)} cases, {len(out)} tensors, {os.path.getsize(OUT)} bytes "
-          f"to {os.path.normpath(OUT)}")
+    write_fixture(save_file, out, metadata, OUT, f"{len(cases)} cases")
 
 
 if __name__ == "__main__":

@@ -107,11 +107,7 @@ extension Variable {
             throw RecurrentError.invalidArgument("dropout: rate must be in [0, 1), got \(rate)")
         }
         if rate == 0 { return self }
-        let scale = 1 / (1 - rate)
-        var mask = Tensor.zeros(shape)
-        mask.withUnsafeMutableBufferPointer { m in
-            for i in m.indices { m[i] = generator.nextUnitFloat() < rate ? 0 : scale }
-        }
+        let mask = Tensor.dropoutMask(shape, rate: rate, generator: &generator)
         return Variable.record(try value * mask, inputs: [self]) { g in [try g * mask] }
     }
 }

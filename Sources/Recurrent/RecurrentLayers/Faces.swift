@@ -37,8 +37,7 @@ public final class SimpleRNN: RecurrentLayer {
     public func forward(
         _ input: Variable, _ h0: Variable? = nil, mask: SequenceMask? = nil
     ) throws -> (output: Variable, hN: Variable) {
-        let r = try run(input, initialState: h0.map { (h: $0, c: nil) }, mask: mask)
-        return (r.output, r.h)
+        try runWithHiddenState(input, h0, mask: mask)
     }
 }
 
@@ -121,7 +120,6 @@ public final class GRU: RecurrentLayer {
     public func forward(
         _ input: Variable, _ h0: Variable? = nil, mask: SequenceMask? = nil
     ) throws -> (output: Variable, hN: Variable) {
-        let r = try run(input, initialState: h0.map { (h: $0, c: nil) }, mask: mask)
-        return (r.output, r.h)
+        try runWithHiddenState(input, h0, mask: mask)
     }
 }

@@ -223,7 +223,10 @@ public class RecurrentLayer: Layer {
 
         var x = batchFirst ? try input.swappingFirstTwoAxes() : input
         let perGateMasks = isTraining && recurrentDropout > 0
-        if isTraining && inputDropout > 0 && !perGateMasks { x = try dropoutPerSequence(x, rate: inputDropout) }
+        if isTraining && inputDropout > 0 && !perGateMasks {
+            // One mask per sequence, the same at every step.
+            x = try x * Variable(Tensor.dropoutMask([1, batch, x.shape[2]], rate: inputDropout, generator: &generator))
+        }
         var finalH: [Variable] = [], finalC: [Variable] = []
         for (layerIndex, layer) in layers.enumerated() {
             var outputs: [Variable] = []
@@ -234,8 +237,11 @@ public class RecurrentLayer: Layer {
                     ? try initial?.c.map { try $0.selecting(index) } ?? Variable(Tensor.zeros([batch, hiddenSize]))
                     : nil
                 let masks = perGateMasks ? (
-                    input: inputDropout > 0 ? dropoutMask([kind.gateCount, batch, x.shape[2]], rate: inputDropout) : nil,
-                    recurrent: dropoutMask([kind.gateCount, batch, stateSize], rate: recurrentDropout)
+                    input: inputDropout > 0
+                        ? Tensor.dropoutMask([kind.gateCount, batch, x.shape[2]], rate: inputDropout, generator: &generator)
+                        : nil,
+                    recurrent: Tensor.dropoutMask([kind.gateCount, batch, stateSize], rate: recurrentDropout,
+                                                  generator: &generator)
                 ) : (input: nil, recurrent: nil)
                 let result = try recordSequence(
                     kind: kind, x: x, h0: h0, c0: c0, weightIH: p.weightIH, weightHH: p.weightHH,
@@ -257,24 +263,16 @@ public class RecurrentLayer: Layer {
         return (batchFirst ? try x.swappingFirstTwoAxes() : x, h, c)
     }
 
+    /// `run` for cells whose only state is h (SimpleRNN, GRU): PyTorch's `(output, h_n)`.
+    func runWithHiddenState(
+        _ input: Variable, _ h0: Variable?, mask: SequenceMask?
+    ) throws -> (output: Variable, hN: Variable) {
+        let r = try run(input, initialState: h0.map { (h: $0, c: nil) }, mask: mask)
+        return (r.output, r.h)
+    }
+
     /// Forgets the states a stateful layer carries between batches.
     public func resetStates() { carriedState = nil }
-
-    /// Inverted-dropout mask: 0 with probability `rate`, else 1/(1 − rate).
-    private func dropoutMask(_ shape: [Int], rate: Float) -> Tensor {
-        let scale = 1 / (1 - rate)
-        var mask = Tensor.zeros(shape)
-        mask.withUnsafeMutableBufferPointer { m in
-            for i in m.indices { m[i] = generator.nextUnitFloat() < rate ? 0 : scale }
-        }
-        return mask
-    }
-
-    /// Multiplies every step of a time-major [T, B, F] input by one mask per sequence.
-    private func dropoutPerSequence(_ x: Variable, rate: Float) throws -> Variable {
-        let ones = Variable(Tensor.ones([1] + Array(x.shape.dropFirst())))
-        return try x * (try ones.dropout(rate: rate, generator: &generator))
-    }
 
     // MARK: Validation
 

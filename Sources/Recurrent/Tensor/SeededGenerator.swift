@@ -67,3 +67,15 @@ extension Tensor {
         return t
     }
 }
+
+extension Tensor {
+    /// An inverted-dropout mask: 0 with probability `rate`, else 1/(1 − rate).
+    public static func dropoutMask(_ shape: [Int], rate: Float, generator: inout SeededGenerator) -> Tensor {
+        let scale = 1 / (1 - rate)
+        var mask = Tensor.zeros(shape)
+        mask.withUnsafeMutableBufferPointer { m in
+            for i in m.indices { m[i] = generator.nextUnitFloat() < rate ? 0 : scale }
+        }
+        return mask
+    }
+}
