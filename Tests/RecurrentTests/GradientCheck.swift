@@ -62,3 +62,41 @@ func expectClose(
         return
     }
 }
+
+/// Finite-difference check of a module's parameter gradients: the output of `run` is reduced
+/// through fixed random weights, and each parameter element (up to `maxElements` per
+/// parameter, spread evenly) is perturbed in place.
+func checkParameterGradients(
+    _ module: any Module, epsilon: Float = 1e-2, atol: Float = 1e-3, rtol: Float = 5e-3, maxElements: Int = 40,
+    sourceLocation: SourceLocation = #_sourceLocation, _ run: () throws -> Variable
+) throws {
+    let parameters = module.namedParameters
+    #expect(!parameters.isEmpty, "no parameters to check", sourceLocation: sourceLocation)
+    for p in parameters { p.variable.zeroGradient() }
+    let output = try run()
+    var generator = SeededGenerator(seed: 7)
+    let weights = Tensor.randomUniform(output.shape, low: -1, high: 1, generator: &generator)
+    try (try output * Variable(weights)).sum().backward()
+    func loss() throws -> Double {
+        try withoutGradients {
+            zip(try run().value.scalars, weights.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        }
+    }
+    for (name, variable) in parameters {
+        let analytic = variable.grad ?? Tensor.zeros(variable.shape)
+        let stride = max(1, variable.value.count / maxElements)
+        for element in Swift.stride(from: 0, to: variable.value.count, by: stride) {
+            let original = variable.value.scalars[element]
+            variable.value.withUnsafeMutableBufferPointer { $0[element] = original + epsilon }
+            let plus = try loss()
+            variable.value.withUnsafeMutableBufferPointer { $0[element] = original - epsilon }
+            let minus = try loss()
+            variable.value.withUnsafeMutableBufferPointer { $0[element] = original }
+            let numeric = Float((plus - minus) / Double(2 * epsilon))
+            let a = analytic.scalars[element]
+            let ok = abs(a - numeric) <= atol + rtol * max(abs(a), abs(numeric))
+            #expect(ok, "\(name) element \(element): analytic \(a), numeric \(numeric)", sourceLocation: sourceLocation)
+            if !ok { return }
+        }
+    }
+}

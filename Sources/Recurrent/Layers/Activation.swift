@@ -1,5 +1,5 @@
 /// Element-wise activations a layer can apply to its output (Keras's `activation=` names).
-public enum ActivationFunction: String, Sendable, CaseIterable {
+public enum ActivationFunction: String, Sendable, CaseIterable, Codable {
     case linear, relu, tanh, sigmoid, softmax
     /// Keras 3's `hard_sigmoid`: relu6(x + 3) / 6.
     case hardSigmoid = "hard_sigmoid"

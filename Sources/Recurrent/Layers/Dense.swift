@@ -36,7 +36,7 @@ public final class Dense: Layer {
     /// A non-positive input size given to the PyTorch-style initializer, thrown at the first call.
     private var invalidInputSize: Int?
 
-    private func build(inputSize: Int) {
+    func build(inputSize: Int) {
         self.inputSize = inputSize
         let weightInit: Initializer = convention == .keras ? .glorotUniform : .pytorchUniform
         let biasInit: Initializer = convention == .keras ? .zeros : .pytorchUniform
@@ -76,8 +76,13 @@ public final class Dense: Layer {
 }
 
 extension Dense: CustomStringConvertible {
+    /// PyTorch's repr for the PyTorch face (`Linear(in_features=32, out_features=3, bias=True)`),
+    /// Flux's for the Keras face (`Dense(32 => 3, relu)  # 99 parameters`).
     public var description: String {
-        "Dense(\(inputSize.map(String.init) ?? "?") => \(units)\(activation == .linear ? "" : ", \(activation)"))"
+        if convention == .pytorch {
+            return "Linear(in_features=\(inputSize ?? 0), out_features=\(units), bias=\(useBias ? "True" : "False"))"
+        }
+        return "Dense(\(inputSize.map(String.init) ?? "?") => \(units)\(activation == .linear ? "" : ", \(activation)"))"
             + "  # \(parameterCount) parameters"
     }
 }

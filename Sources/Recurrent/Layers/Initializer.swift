@@ -1,7 +1,7 @@
 import Foundation
 
 /// Whose defaults a layer follows where Keras and PyTorch differ (initial weights, bias layout).
-public enum Convention: Sendable, Equatable { case keras, pytorch }
+public enum Convention: String, Sendable, Equatable, Codable { case keras, pytorch }
 
 /// How a parameter tensor is filled before training; Keras's and PyTorch's defaults both exist.
 public enum Initializer: Sendable, Equatable {

@@ -5,7 +5,7 @@
 /// padded steps output zero (Keras forces `zero_output_for_mask` there); the final states are
 /// `[forward h, (c,) backward h, (c)]`.
 public final class Bidirectional: Layer {
-    public enum MergeMode: String, Sendable, CaseIterable {
+    public enum MergeMode: String, Sendable, CaseIterable, Codable {
         case concat, sum, mul, ave
         /// No merging: the call returns the two outputs separately.
         case none

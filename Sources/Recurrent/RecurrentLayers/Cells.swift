@@ -4,7 +4,7 @@
 ///
 /// Parameters use PyTorch's names and layout: `weight_ih` [G·H, I], `weight_hh` [G·H, H],
 /// `bias_ih` and `bias_hh` [G·H]; PyTorch's initialisation, uniform in ±1/√H, by default.
-public class RecurrentCell {
+public class RecurrentCell: Module {
     public let kind: CellKind
     public let inputSize: Int
     public let hiddenSize: Int
@@ -40,8 +40,6 @@ public class RecurrentCell {
         [("weight_ih", weightIH), ("weight_hh", weightHH), ("bias_ih", biasIH), ("bias_hh", biasHH)]
             .compactMap { name, v in v.map { (name, $0) } }
     }
-
-    public var parameters: [Variable] { namedParameters.map(\.variable) }
 
     /// x·W_ihᵀ + b_ih and h·W_hhᵀ + b_hh, after checking shapes.
     func projections(_ x: Variable, _ h: Variable) throws -> (input: Variable, hidden: Variable) {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// How padded steps of variable-length sequences are treated.
-public enum MaskSemantics: Sendable {
+public enum MaskSemantics: String, Sendable, Codable {
     /// PyTorch packed sequences: padded steps output zero and leave the state untouched.
     case packed
     /// Keras masking: padded steps repeat the previous output and carry the state.

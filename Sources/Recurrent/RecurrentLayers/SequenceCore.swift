@@ -2,7 +2,7 @@
 // sequence, time-major. Each cell's forward and BPTT live in its own file.
 
 /// The cell computed at every step.
-public enum CellKind: Sendable, Equatable {
+public enum CellKind: Sendable, Equatable, Codable {
     /// h' = act(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh) with tanh or relu.
     case simpleRNN(relu: Bool)
     /// Gates i, f, g, o (PyTorch order).

@@ -97,6 +97,26 @@ extension Tensor {
         return try sliced(index..<(index + 1), axis: axis).reshaped(newShape)
     }
 
+    /// The rows (entries of the first axis) at `indices`, in that order: a batch of examples.
+    public func rows(at indices: [Int]) throws -> Tensor {
+        guard rank >= 1 else {
+            throw RecurrentError.shapeMismatch(operation: "rows(at:)", expected: "rank ≥ 1", got: shape)
+        }
+        if let bad = indices.first(where: { !(0..<shape[0]).contains($0) }) {
+            throw RecurrentError.invalidArgument("rows(at:): index \(bad) is outside 0..<\(shape[0])")
+        }
+        let width = shape[0] == 0 ? 0 : count / shape[0]
+        var result = Tensor.zeros([indices.count] + shape.dropFirst())
+        withUnsafeBufferPointer { source in
+            result.withUnsafeMutableBufferPointer { target in
+                for (i, row) in indices.enumerated() {
+                    for j in 0..<width { target[i * width + j] = source[row * width + j] }
+                }
+            }
+        }
+        return result
+    }
+
     /// Joins tensors along `axis`; all other extents must agree.
     public static func concatenate(_ tensors: [Tensor], axis: Int = 0) throws -> Tensor {
         guard let first = tensors.first else {

@@ -6,7 +6,7 @@ public final class Adagrad: Optimizer {
     public var weightDecay: Float
 
     public init(
-        parameters: [Variable], learningRate: Float = 0.001, initialAccumulatorValue: Float = 0.1,
+        parameters: [Variable] = [], learningRate: Float = 0.001, initialAccumulatorValue: Float = 0.1,
         epsilon: Float = 1e-7, weightDecay: Float = 0
     ) {
         self.initialAccumulatorValue = initialAccumulatorValue

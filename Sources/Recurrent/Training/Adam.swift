@@ -12,7 +12,7 @@ public class Adam: Optimizer {
     public var amsgrad: Bool
 
     public init(
-        parameters: [Variable], learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999,
+        parameters: [Variable] = [], learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999,
         epsilon: Float = 1e-7, weightDecay: Float = 0, amsgrad: Bool = false
     ) {
         self.beta1 = beta1
@@ -58,7 +58,7 @@ public class Adam: Optimizer {
 /// Keras defaults: learning rate 0.001, weight decay 0.004, ε 1e-7.
 public final class AdamW: Adam {
     public override init(
-        parameters: [Variable], learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999,
+        parameters: [Variable] = [], learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999,
         epsilon: Float = 1e-7, weightDecay: Float = 0.004, amsgrad: Bool = false
     ) {
         super.init(

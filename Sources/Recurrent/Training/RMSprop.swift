@@ -9,7 +9,7 @@ public final class RMSprop: Optimizer {
     public var weightDecay: Float
 
     public init(
-        parameters: [Variable], learningRate: Float = 0.001, rho: Float = 0.9, momentum: Float = 0,
+        parameters: [Variable] = [], learningRate: Float = 0.001, rho: Float = 0.9, momentum: Float = 0,
         epsilon: Float = 1e-7, centered: Bool = false, weightDecay: Float = 0
     ) {
         self.rho = rho

@@ -6,7 +6,7 @@ public final class SGD: Optimizer {
     public var weightDecay: Float
 
     public init(
-        parameters: [Variable], learningRate: Float = 0.01, momentum: Float = 0, nesterov: Bool = false,
+        parameters: [Variable] = [], learningRate: Float = 0.01, momentum: Float = 0, nesterov: Bool = false,
         weightDecay: Float = 0
     ) {
         self.momentum = momentum

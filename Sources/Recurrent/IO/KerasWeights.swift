@@ -1,0 +1,133 @@
+import Foundation
+
+/// A layer whose weights can be set from, and read as, Keras's `layer.get_weights()` list
+/// (kernels [in, out], recurrent kernels with Keras's gate order).
+public protocol KerasWeightsConvertible: Layer {
+    /// How many arrays the layer takes from Keras's list.
+    var kerasWeightCount: Int { get }
+    func setKerasWeights(_ weights: [Tensor]) throws
+    func kerasWeights() throws -> [Tensor]
+}
+
+extension Dense: KerasWeightsConvertible {
+    public var kerasWeightCount: Int { useBias ? 2 : 1 }
+
+    public func setKerasWeights(_ weights: [Tensor]) throws {
+        guard weights.count == kerasWeightCount, weights[0].rank == 2 else {
+            throw RecurrentError.invalidArgument(
+                "Dense(\(units)) Keras weights: expected kernel [in, \(units)]\(useBias ? " and bias [\(units)]" : ""), "
+                    + "got \(weights.map { Shape.describe($0.shape) }.joined(separator: ", "))")
+        }
+        let kernel = try weights[0].transposedLastTwo()
+        if inputSize == nil, kernel.shape[0] == units, kernel.shape[1] > 0 { build(inputSize: kernel.shape[1]) }
+        guard let weight, kernel.shape == weight.shape else {
+            throw RecurrentError.shapeMismatch(
+                operation: "Dense(\(units)) Keras kernel", expected: "[\(inputSize ?? 0), \(units)]", got: weights[0].shape)
+        }
+        if let bias {
+            guard weights[1].shape == [units] else {
+                throw RecurrentError.shapeMismatch(operation: "Dense(\(units)) Keras bias", expected: "[\(units)]", got: weights[1].shape)
+            }
+            bias.value = weights[1]
+        }
+        weight.value = kernel
+    }
+
+    public func kerasWeights() throws -> [Tensor] {
+        guard let weight else { throw RecurrentError.invalidArgument("Dense(\(units)): not built yet") }
+        return [try weight.value.transposedLastTwo()] + (bias.map { [$0.value] } ?? [])
+    }
+}
+
+extension Embedding: KerasWeightsConvertible {
+    public var kerasWeightCount: Int { 1 }
+
+    public func setKerasWeights(_ weights: [Tensor]) throws {
+        guard weights.count == 1, weights[0].shape == weight.shape else {
+            throw RecurrentError.shapeMismatch(
+                operation: "Embedding Keras weights", expected: Shape.describe(weight.shape), got: weights.first?.shape ?? [])
+        }
+        weight.value = weights[0]
+    }
+
+    public func kerasWeights() throws -> [Tensor] { [weight.value] }
+}
+
+extension RecurrentLayer: KerasWeightsConvertible {
+    public var kerasWeightCount: Int { useBias ? 3 : 2 }
+}
+
+extension Bidirectional: KerasWeightsConvertible {
+    public var kerasWeightCount: Int { forwardLayer.kerasWeightCount + backwardLayer.kerasWeightCount }
+
+    public func setKerasWeights(_ weights: [Tensor]) throws {
+        guard weights.count == kerasWeightCount else {
+            throw RecurrentError.invalidArgument("Bidirectional Keras weights: expected \(kerasWeightCount) arrays, got \(weights.count)")
+        }
+        try forwardLayer.setKerasWeights(Array(weights.prefix(forwardLayer.kerasWeightCount)))
+        try backwardLayer.setKerasWeights(Array(weights.suffix(backwardLayer.kerasWeightCount)))
+    }
+
+    public func kerasWeights() throws -> [Tensor] {
+        try forwardLayer.kerasWeights() + backwardLayer.kerasWeights()
+    }
+}
+
+extension TimeDistributed: KerasWeightsConvertible {
+    public var kerasWeightCount: Int { (layer as? KerasWeightsConvertible)?.kerasWeightCount ?? 0 }
+
+    public func setKerasWeights(_ weights: [Tensor]) throws {
+        guard let inner = layer as? KerasWeightsConvertible else {
+            guard weights.isEmpty else { throw RecurrentError.invalidArgument("TimeDistributed: the wrapped layer has no weights") }
+            return
+        }
+        try inner.setKerasWeights(weights)
+    }
+
+    public func kerasWeights() throws -> [Tensor] { try (layer as? KerasWeightsConvertible)?.kerasWeights() ?? [] }
+}
+
+extension Sequential {
+    /// Sets every layer's weights from Keras's `model.get_weights()` list, in layer order,
+    /// converting Keras's layout. Builds the model first (it needs its input shape).
+    public func setKerasWeights(_ weights: [Tensor]) throws {
+        if !isBuilt { try build() }
+        var rest = weights[...]
+        for (name, layer) in zip(layerNames, layers) {
+            let count: Int
+            switch layer {
+            case let l as KerasWeightsConvertible: count = l.kerasWeightCount
+            case let l as Sequential: count = try l.kerasWeights().count
+            default: count = layer.namedParameters.isEmpty ? 0 : -1
+            }
+            guard count >= 0 else {
+                throw RecurrentError.invalidArgument("Keras weights: layer \(name) (\(type(of: layer))) cannot take Keras weights")
+            }
+            guard rest.count >= count else {
+                throw RecurrentError.invalidArgument(
+                    "Keras weights: \(weights.count) arrays run out at layer \(name), which needs \(count) more")
+            }
+            let mine = Array(rest.prefix(count))
+            rest = rest.dropFirst(count)
+            do {
+                if let l = layer as? KerasWeightsConvertible { try l.setKerasWeights(mine) }
+                else if let l = layer as? Sequential { try l.setKerasWeights(mine) }
+            } catch let error as RecurrentError {
+                throw RecurrentError.invalidArgument("Keras weights for layer \(name): \(error)")
+            }
+        }
+        guard rest.isEmpty else {
+            throw RecurrentError.invalidArgument(
+                "Keras weights: \(weights.count) arrays given, the model takes \(weights.count - rest.count)")
+        }
+    }
+
+    /// The weights in Keras's `model.get_weights()` order and layout.
+    public func kerasWeights() throws -> [Tensor] {
+        try layers.flatMap { layer -> [Tensor] in
+            if let l = layer as? KerasWeightsConvertible { return try l.kerasWeights() }
+            if let l = layer as? Sequential { return try l.kerasWeights() }
+            return []
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+
+/// The architecture of a `Sequential`, as saved beside its weights.
+indirect enum LayerSpec: Codable {
+    case dense(units: Int, activation: ActivationFunction, useBias: Bool, convention: Convention)
+    case embedding(rows: Int, width: Int, maskZero: Bool, paddingIndex: Int?, convention: Convention)
+    case dropout(rate: Float)
+    case flatten
+    case activation(ActivationFunction)
+    case masking(maskValue: Float)
+    case timeDistributed(LayerSpec)
+    case bidirectional(forward: RecurrentSpec, backward: RecurrentSpec, mergeMode: Bidirectional.MergeMode)
+    case recurrent(RecurrentSpec)
+    case sequential(name: String, inputShape: [Int?]?, layers: [LayerSpec])
+
+    init(describing layer: any Layer) throws {
+        switch layer {
+        case let l as Dense: self = .dense(units: l.units, activation: l.activation, useBias: l.useBias, convention: l.convention)
+        case let l as Embedding:
+            self = .embedding(rows: l.inputDim, width: l.outputDim, maskZero: l.maskZero, paddingIndex: l.paddingIndex, convention: l.convention)
+        case let l as Dropout: self = .dropout(rate: l.rate)
+        case is Flatten: self = .flatten
+        case let l as Activation: self = .activation(l.function)
+        case let l as Masking: self = .masking(maskValue: l.maskValue)
+        case let l as TimeDistributed: self = .timeDistributed(try LayerSpec(describing: l.layer))
+        case let l as Bidirectional:
+            self = .bidirectional(forward: RecurrentSpec(l.forwardLayer), backward: RecurrentSpec(l.backwardLayer), mergeMode: l.mergeMode)
+        case let l as RecurrentLayer: self = .recurrent(RecurrentSpec(l))
+        case let l as Sequential: self = .sequential(name: l.name, inputShape: l.inputShape, layers: try l.layers.map(LayerSpec.init))
+        default:
+            throw RecurrentError.invalidArgument(
+                "cannot save the architecture of a \(type(of: layer)) layer; save the weights with saveWeights(to:) instead")
+        }
+    }
+
+    func make() -> any Layer {
+        switch self {
+        case let .dense(units, activation, useBias, convention):
+            return Dense(units: units, activation: activation, useBias: useBias, initializer: convention)
+        case let .embedding(rows, width, maskZero, paddingIndex, convention):
+            return Embedding(rows: rows, width: width, maskZero: maskZero, paddingIndex: paddingIndex, convention: convention, seed: nil)
+        case let .dropout(rate): return Dropout(rate: rate)
+        case .flatten: return Flatten()
+        case let .activation(function): return Activation(function)
+        case let .masking(value): return Masking(maskValue: value)
+        case let .timeDistributed(inner): return TimeDistributed(inner.make())
+        case let .bidirectional(forward, backward, mergeMode):
+            return Bidirectional(forward.make(), mergeMode: mergeMode, backwardLayer: backward.make())
+        case let .recurrent(spec): return spec.make()
+        case let .sequential(name, inputShape, layers):
+            let model = Sequential(name: name, layers: (inputShape.map { [Input(shape: $0)] } ?? []) + layers.map { $0.make() })
+            return model
+        }
+    }
+}
+
+/// Everything that configures a `RecurrentLayer`.
+struct RecurrentSpec: Codable {
+    var kind: CellKind
+    var inputSize: Int?
+    var hiddenSize, numLayers, projSize: Int
+    var bidirectional, useBias, batchFirst, returnSequences, returnState, goBackwards, stateful, unitForgetBias: Bool
+    var convention: Convention
+    var interLayerDropout, inputDropout, recurrentDropout: Float
+    var activation, recurrentActivation: ActivationFunction
+    var maskSemantics: MaskSemantics
+
+    init(_ l: RecurrentLayer) {
+        (kind, inputSize, hiddenSize, numLayers, projSize) = (l.kind, l.inputSize, l.hiddenSize, l.numLayers, l.projSize)
+        (bidirectional, useBias, batchFirst, returnSequences) = (l.bidirectional, l.useBias, l.batchFirst, l.returnSequences)
+        (returnState, goBackwards, stateful, unitForgetBias) = (l.returnState, l.goBackwards, l.stateful, l.unitForgetBias)
+        convention = l.convention
+        (interLayerDropout, inputDropout, recurrentDropout) = (l.interLayerDropout, l.inputDropout, l.recurrentDropout)
+        (activation, recurrentActivation, maskSemantics) = (l.activation, l.recurrentActivation, l.maskSemantics)
+    }
+
+    func make() -> RecurrentLayer {
+        let layer = RecurrentLayer(
+            kind: kind, inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers, bidirectional: bidirectional,
+            useBias: useBias, batchFirst: batchFirst, convention: convention, dropout: interLayerDropout,
+            returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards, stateful: stateful,
+            inputDropout: inputDropout, unitForgetBias: unitForgetBias, projSize: projSize, activation: activation,
+            recurrentActivation: recurrentActivation, seed: nil)
+        layer.recurrentDropout = recurrentDropout
+        layer.maskSemantics = maskSemantics
+        return layer
+    }
+}
+
+extension Sequential {
+    static let archiveFormat = "recurrent.sequential/1"
+
+    /// Saves the whole model in one safetensors file: the weights by name, and the architecture
+    /// as JSON in the metadata (`architecture`). The file is written atomically.
+    public func save(to path: String) throws {
+        if !isBuilt { try build() }
+        let spec = try LayerSpec(describing: self)
+        let json = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
+        try SafeTensors.write(
+            Dictionary(uniqueKeysWithValues: namedParameters.map { ($0.name, $0.variable.value) }),
+            metadata: ["format": Self.archiveFormat, "architecture": json], to: path)
+    }
+
+    /// A model saved by `save(to:)`, with its weights; its predictions equal the saved model's.
+    public static func load(from path: String) throws -> Sequential {
+        let (tensors, metadata) = try SafeTensors.read(path: path)
+        guard metadata["format"] == archiveFormat, let json = metadata["architecture"] else {
+            throw RecurrentError.file(
+                path: path, problem: "not a saved Sequential model (no \"\(archiveFormat)\" architecture in the metadata)")
+        }
+        let spec: LayerSpec
+        do {
+            spec = try JSONDecoder().decode(LayerSpec.self, from: Data(json.utf8))
+        } catch {
+            throw RecurrentError.file(path: path, problem: "unreadable architecture: \(error)")
+        }
+        guard case .sequential = spec, let model = spec.make() as? Sequential else {
+            throw RecurrentError.file(path: path, problem: "the architecture is not a Sequential model")
+        }
+        try model.build()
+        try model.loadStateDict(tensors)
+        return model
+    }
+}

@@ -1,0 +1,174 @@
+/// A stack of layers, each feeding the next (`keras.Sequential`, `nn.Sequential`).
+///
+/// ```swift
+/// let model = Sequential {
+///     Input(shape: [10, 5])
+///     LSTM(units: 64)
+///     Dense(units: 1)
+/// }
+/// try model.summary()
+/// ```
+/// Masks flow from `Embedding(maskZero: true)` or `Masking` through the layers that accept
+/// them (recurrent layers, `Bidirectional`, `TimeDistributed`, `Dense`, `Dropout`, `Activation`).
+/// Layers are named as Keras names them (`lstm`, `dense`, `dense_1`); parameters are named
+/// `lstm.weight_ih_l0`, `dense.bias`, ….
+public final class Sequential: Model, MaskAware {
+    public let name: String
+    public private(set) var layers: [any Layer] = []
+    public private(set) var layerNames: [String] = []
+    /// One example's shape (no batch axis); nil entries are free (a variable number of steps).
+    /// Known from a leading `Input`, or from the first call.
+    public private(set) var inputShape: [Int?]?
+    /// Whether every layer has its weights (after a call or `build()`).
+    public private(set) var isBuilt = false
+    /// Whether `inputShape` was declared with `Input` (and is enforced) or inferred.
+    private var inputDeclared = false
+
+    public init(name: String = "sequential", @SequentialBuilder _ content: () -> [any Layer]) {
+        self.name = name
+        super.init()
+        for layer in content() { add(layer) }
+    }
+
+    public init(name: String = "sequential", layers: [any Layer]) {
+        self.name = name
+        super.init()
+        for layer in layers { add(layer) }
+    }
+
+    /// Appends a layer (`model.add(...)`). An `Input` first in line declares the input shape.
+    public func add(_ layer: any Layer) {
+        if let input = layer as? Input, layers.isEmpty, inputShape == nil {
+            inputShape = input.shape
+            inputDeclared = true
+            return
+        }
+        let base = Self.snakeCase(Self.typeName(of: layer))
+        let taken = layerNames.filter { $0 == base || $0.hasPrefix(base + "_") && Int($0.dropFirst(base.count + 1)) != nil }
+        layerNames.append(taken.isEmpty ? base : "\(base)_\(taken.count)")
+        layers.append(layer)
+    }
+
+    public override var children: [(name: String, module: any Module)] {
+        zip(layerNames, layers).map { ($0, $1 as any Module) }
+    }
+
+    public override func callAsFunction(_ input: Variable) throws -> Variable {
+        try call(input, mask: nil).output
+    }
+
+    public override func callAsFunction(_ inputs: [Variable]) throws -> Variable {
+        guard inputs.count == 1 else {
+            throw RecurrentError.invalidArgument("Sequential \"\(name)\" takes one input, got \(inputs.count)")
+        }
+        return try self(inputs[0])
+    }
+
+    public func call(_ input: Variable, mask: Tensor?) throws -> (output: Variable, mask: Tensor?) {
+        try checkInput(input.shape)
+        var x = input, mask = mask
+        for layer in layers {
+            if let aware = layer as? MaskAware {
+                (x, mask) = try aware.call(x, mask: mask)
+            } else {
+                x = try layer(x)
+                mask = nil
+            }
+        }
+        isBuilt = true
+        return (x, mask)
+    }
+
+    private func checkInput(_ shape: [Int]) throws {
+        guard let inputShape else {
+            inputShape = shape.dropFirst().map { $0 }
+            return
+        }
+        let fits = shape.count == inputShape.count + 1
+            && zip(shape.dropFirst(), inputShape).allSatisfy { $1 == nil || $0 == $1 }
+        // An inferred shape only pins the feature axis: sequence lengths may vary between calls.
+        let featuresFit = shape.count == inputShape.count + 1 && shape.last == inputShape.last.flatMap { $0 }
+        guard inputDeclared ? fits : featuresFit else {
+            throw RecurrentError.shapeMismatch(
+                operation: "Sequential \"\(name)\" input",
+                expected: "[batch" + inputShape.map { ", \($0.map(String.init) ?? "any")" }.joined() + "]", got: shape)
+        }
+    }
+
+    // MARK: Building
+
+    /// Creates the weights of layers that infer their input size, by running one example of
+    /// zeros through the model. Needs the input shape (an `Input` first, or an earlier call).
+    public func build() throws {
+        _ = try layerOutputShapes()
+    }
+
+    /// Declares the input shape (without the batch axis) and builds.
+    public func build(inputShape shape: [Int?]) throws {
+        inputShape = shape
+        inputDeclared = true
+        try build()
+    }
+
+    /// Each layer's output shape, with nil for the batch axis and for axes that follow a free
+    /// input axis (found by running two probe lengths).
+    func layerOutputShapes() throws -> [[Int?]] {
+        guard let inputShape else {
+            throw RecurrentError.invalidArgument(
+                "Sequential \"\(name)\": the input shape is not known yet; start the model with Input(shape:) "
+                    + "or call it on data first")
+        }
+        func probe(_ free: Int) throws -> [[Int]] {
+            try withoutGradients {
+                let wasTraining = isTraining
+                isTraining = false
+                defer { isTraining = wasTraining }
+                var x = Variable(Tensor.zeros([1] + inputShape.map { $0 ?? free }))
+                var mask: Tensor?
+                var shapes: [[Int]] = []
+                for layer in layers {
+                    if let aware = layer as? MaskAware { (x, mask) = try aware.call(x, mask: mask) } else { x = try layer(x); mask = nil }
+                    shapes.append(x.shape)
+                }
+                return shapes
+            }
+        }
+        let first = try probe(1), second = inputShape.contains(nil) ? try probe(2) : first
+        return zip(first, second).map { a, b in
+            [nil] + zip(a.dropFirst(), b.dropFirst()).map { $0 == $1 ? $0 : nil }
+        }
+    }
+
+    // MARK: Names
+
+    static func typeName(of layer: any Layer) -> String {
+        (layer as? RecurrentLayer)?.name ?? String(describing: type(of: layer))
+    }
+
+    /// Keras's `to_snake_case`: `SimpleRNN` → `simple_rnn`, `TimeDistributed` → `time_distributed`.
+    static func snakeCase(_ name: String) -> String {
+        let characters = Array(name)
+        var result = ""
+        for (i, c) in characters.enumerated() {
+            if c.isUppercase && i > 0 {
+                let previousLower = characters[i - 1].isLowercase || characters[i - 1].isNumber
+                let nextLower = i + 1 < characters.count && characters[i + 1].isLowercase
+                if previousLower || (nextLower && characters[i - 1].isUppercase) { result.append("_") }
+            }
+            result.append(Character(c.lowercased()))
+        }
+        return result
+    }
+}
+
+/// Lets `Sequential { … }` list layers, with `if`, `if/else` and `for` loops.
+@resultBuilder
+public enum SequentialBuilder {
+    public static func buildExpression(_ layer: any Layer) -> [any Layer] { [layer] }
+    public static func buildExpression(_ layers: [any Layer]) -> [any Layer] { layers }
+    public static func buildBlock(_ parts: [any Layer]...) -> [any Layer] { parts.flatMap { $0 } }
+    public static func buildOptional(_ part: [any Layer]?) -> [any Layer] { part ?? [] }
+    public static func buildEither(first: [any Layer]) -> [any Layer] { first }
+    public static func buildEither(second: [any Layer]) -> [any Layer] { second }
+    public static func buildArray(_ parts: [[any Layer]]) -> [any Layer] { parts.flatMap { $0 } }
+}

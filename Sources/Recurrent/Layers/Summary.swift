@@ -1,0 +1,156 @@
+import Foundation
+
+// How models and layers describe themselves: Keras's `summary()` table and PyTorch's `repr`.
+
+extension Sequential {
+    /// Prints Keras's summary table: each layer's name and type, output shape (`None` for the
+    /// batch and for free axes), parameter count, then the totals and their size.
+    public func summary(print write: (String) -> Void = { Swift.print($0) }) throws {
+        write(try summaryText())
+    }
+
+    /// The text `summary()` prints.
+    public func summaryText() throws -> String {
+        let shapes = try layerOutputShapes()
+        let widths = [33, 24, 15]
+        func rule(_ left: String, _ fill: String, _ middle: String, _ right: String) -> String {
+            left + widths.map { String(repeating: fill, count: $0) }.joined(separator: middle) + right
+        }
+        func row(_ cells: [String], rightAlignLast: Bool, border: String) -> [String] {
+            let wrapped = zip(cells, widths).map { Self.wrap($0, width: $1 - 2) }
+            let height = wrapped.map(\.count).max() ?? 1
+            return (0..<height).map { line in
+                let parts = wrapped.enumerated().map { column, lines -> String in
+                    let text = line < lines.count ? lines[line] : ""
+                    let pad = String(repeating: " ", count: widths[column] - 2 - text.count)
+                    return " " + (column == 2 && rightAlignLast ? pad + text : text + pad) + " "
+                }
+                return border + parts.joined(separator: border) + border
+            }
+        }
+        var lines = ["Model: \"\(name)\""]
+        lines.append(rule("┏", "━", "┳", "┓"))
+        lines += row(["Layer (type)", "Output Shape", "Param #"], rightAlignLast: true, border: "┃")
+        lines.append(rule("┡", "━", "╇", "┩"))
+        for (index, (layerName, layer)) in zip(layerNames, layers).enumerated() {
+            let shape = "(" + shapes[index].map { $0.map(String.init) ?? "None" }.joined(separator: ", ")
+                + (shapes[index].count == 1 ? ",)" : ")")
+            let type = Self.typeName(of: layer)
+            lines += row(["\(layerName) (\(type))", shape, Self.grouped(layer.parameterCount)], rightAlignLast: true, border: "│")
+            lines.append(index == layers.count - 1 ? rule("└", "─", "┴", "┘") : rule("├", "─", "┼", "┤"))
+        }
+        let total = parameterCount
+        lines.append(" Total params: \(Self.grouped(total)) (\(Self.memorySize(total * 4)))")
+        lines.append(" Trainable params: \(Self.grouped(total)) (\(Self.memorySize(total * 4)))")
+        lines.append(" Non-trainable params: 0 (\(Self.memorySize(0)))")
+        return lines.joined(separator: "\n")
+    }
+
+    /// Word-wraps as rich does: at spaces, folding words longer than the line.
+    static func wrap(_ text: String, width: Int) -> [String] {
+        var lines: [String] = [], current = ""
+        for word in text.split(separator: " ", omittingEmptySubsequences: false).map(String.init) {
+            if current.isEmpty {
+                current = word
+            } else if current.count + 1 + word.count <= width {
+                current += " " + word
+            } else {
+                lines.append(current)
+                current = word
+            }
+            while current.count > width {
+                lines.append(String(current.prefix(width)))
+                current = String(current.dropFirst(width))
+            }
+        }
+        lines.append(current)
+        return lines
+    }
+
+    /// 17985 → "17,985".
+    static func grouped(_ n: Int) -> String {
+        let digits = Array(String(n))
+        return String(digits.enumerated().flatMap { i, d in (i > 0 && (digits.count - i) % 3 == 0 ? [","] : []) + [d] })
+    }
+
+    /// Keras's `readable_memory_size`: 71940 → "70.25 KB".
+    static func memorySize(_ bytes: Int) -> String {
+        var size = Double(bytes)
+        for unit in ["B", "KB", "MB", "GB", "TB"] {
+            if size / 1024 < 1 { return String(format: "%.2f %@", size, unit) }
+            size /= 1024
+        }
+        return String(format: "%.2f PB", size)
+    }
+}
+
+extension RecurrentLayer: CustomStringConvertible {
+    /// PyTorch's repr for the PyTorch face (`RNN(10, 20, num_layers=3, batch_first=True)`),
+    /// Flux's for the Keras face (`LSTM(5 => 64)  # 17920 parameters`).
+    public var description: String {
+        guard convention == .pytorch else {
+            return "\(name)(\(inputSize.map(String.init) ?? "?") => \(hiddenSize))  # \(parameterCount) parameters"
+        }
+        var parts = ["\(inputSize ?? 0)", "\(hiddenSize)"]
+        if projSize != 0 { parts.append("proj_size=\(projSize)") }
+        if numLayers != 1 { parts.append("num_layers=\(numLayers)") }
+        if !useBias { parts.append("bias=False") }
+        if batchFirst { parts.append("batch_first=True") }
+        if interLayerDropout != 0 { parts.append("dropout=\(interLayerDropout)") }
+        if bidirectional { parts.append("bidirectional=True") }
+        let type = if case .simpleRNN = kind { "RNN" } else { name }
+        return type + "(" + parts.joined(separator: ", ") + ")"
+    }
+}
+
+extension RecurrentCell: CustomStringConvertible {
+    /// PyTorch's repr: `LSTMCell(10, 20)`, `RNNCell(4, 8, nonlinearity=relu)`.
+    public var description: String {
+        let type: String
+        switch kind {
+        case .simpleRNN: type = "RNNCell"
+        case .lstm: type = "LSTMCell"
+        case .gru: type = "GRUCell"
+        }
+        var parts = ["\(inputSize)", "\(hiddenSize)"]
+        if biasIH == nil { parts.append("bias=False") }
+        if kind == .simpleRNN(relu: true) { parts.append("nonlinearity=relu") }
+        return type + "(" + parts.joined(separator: ", ") + ")"
+    }
+}
+
+extension Embedding: CustomStringConvertible {
+    /// PyTorch's repr: `Embedding(50, 8, padding_idx=0)`.
+    public var description: String {
+        "Embedding(\(inputDim), \(outputDim)" + (paddingIndex.map { ", padding_idx=\($0)" } ?? "") + ")"
+    }
+}
+
+extension Dropout: CustomStringConvertible {
+    /// PyTorch's repr: `Dropout(p=0.5, inplace=False)`.
+    public var description: String { "Dropout(p=\(rate), inplace=False)" }
+}
+
+extension Model: CustomStringConvertible {
+    /// PyTorch's repr: the model's type, then each child on its own line; arrays of modules
+    /// print as a `ModuleList`.
+    public var description: String {
+        var lines = ["\(self is Sequential ? "Sequential" : String(describing: type(of: self)))("]
+        var listOpen: String?
+        for (name, module) in children {
+            let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
+            let inList = parts.count == 2 && Int(parts[1]) != nil
+            if listOpen != nil && (!inList || parts[0] != listOpen) { lines.append("  )"); listOpen = nil }
+            let text = String(describing: module).replacingOccurrences(of: "\n", with: "\n  ")
+            if inList {
+                if listOpen == nil { lines.append("  (\(parts[0])): ModuleList("); listOpen = parts[0] }
+                lines.append("    (\(parts[1])): " + text.replacingOccurrences(of: "\n", with: "\n  "))
+            } else {
+                lines.append("  (\(name)): " + text)
+            }
+        }
+        if listOpen != nil { lines.append("  )") }
+        lines.append(")")
+        return lines.joined(separator: "\n")
+    }
+}

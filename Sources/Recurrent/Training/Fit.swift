@@ -1,0 +1,282 @@
+import Foundation
+
+/// What `compile` fixes: how the model learns and what it reports.
+public struct CompiledSettings {
+    public let optimizer: Optimizer
+    public let loss: Loss
+    public let metrics: [Metric]
+}
+
+/// The per-epoch logs of `fit` (Keras's `History`): `history["loss"]`, `history["val_accuracy"]`, ….
+public struct History: Sendable {
+    /// Epochs run, from 0.
+    public internal(set) var epochs: [Int] = []
+    public internal(set) var history: [String: [Float]] = [:]
+
+    public subscript(key: String) -> [Float]? { history[key] }
+}
+
+extension Model {
+    /// Keras's `compile`. With an optimizer created without parameters (`Adam()`), `fit` hands
+    /// it the model's parameters once the model is built.
+    public func compile(optimizer: Optimizer = RMSprop(), loss: Loss, metrics: [Metric] = []) {
+        compiled = CompiledSettings(optimizer: optimizer, loss: loss, metrics: metrics)
+    }
+
+    /// Trains on `x` (one example per row) against `y` for `epochs` passes.
+    ///
+    /// `validationSplit` holds out the last fraction of the examples (before shuffling, as Keras
+    /// does); `validationData` gives a separate set. `classWeight` scales each example's loss by
+    /// the weight of its class (the label, or the index of a one-hot row). Shuffling is seeded.
+    @discardableResult
+    public func fit(
+        _ x: Tensor, _ y: Tensor, batchSize: Int = 32, epochs: Int = 1, verbose: Verbosity = .auto,
+        callbacks: [Callback] = [], validationSplit: Float = 0, validationData: (x: Tensor, y: Tensor)? = nil,
+        shuffle: Bool = true, classWeight: [Int: Float]? = nil, seed: UInt64? = nil
+    ) throws -> History {
+        try fit(
+            [x], y, batchSize: batchSize, epochs: epochs, verbose: verbose, callbacks: callbacks,
+            validationSplit: validationSplit, validationData: validationData.map { (x: [$0.x], y: $0.y) },
+            shuffle: shuffle, classWeight: classWeight, seed: seed)
+    }
+
+    /// `fit` for a model of several inputs: one tensor per input, all with the same number of rows.
+    @discardableResult
+    public func fit(
+        _ x: [Tensor], _ y: Tensor, batchSize: Int = 32, epochs: Int = 1, verbose: Verbosity = .auto,
+        callbacks: [Callback] = [], validationSplit: Float = 0, validationData: (x: [Tensor], y: Tensor)? = nil,
+        shuffle: Bool = true, classWeight: [Int: Float]? = nil, seed: UInt64? = nil
+    ) throws -> History {
+        let settings = try requireCompiled()
+        let count = try checkDataset(x, y, role: "training data")
+        guard batchSize > 0 else { throw RecurrentError.invalidArgument("fit: batchSize must be positive, got \(batchSize)") }
+        guard epochs >= 0 else { throw RecurrentError.invalidArgument("fit: epochs must be ≥ 0, got \(epochs)") }
+        guard (0..<1).contains(validationSplit) else {
+            throw RecurrentError.invalidArgument("fit: validationSplit must be in [0, 1), got \(validationSplit)")
+        }
+        let heldOut = Int(Float(count) * validationSplit)
+        let trainCount = count - heldOut
+        guard trainCount > 0 else {
+            throw RecurrentError.invalidArgument("fit: validationSplit \(validationSplit) leaves no training examples")
+        }
+        var validation = validationData
+        if validation == nil && heldOut > 0 {
+            let rows = Array(trainCount..<count)
+            validation = (try x.map { try $0.rows(at: rows) }, try y.rows(at: rows))
+        }
+        if let validation { _ = try checkDataset(validation.x, validation.y, role: "validation data") }
+        let weights = try classWeight.map { try exampleWeights(y, classWeight: $0) }
+
+        var generator = seed.map(SeededGenerator.init(seed:)) ?? GlobalGenerator.shared.split()
+        let steps = (trainCount + batchSize - 1) / batchSize
+        let progress = ProgressBar(steps: steps, verbosity: verbose, write: progressWriter)
+        var history = History()
+        stopTraining = false
+        try prepareOptimizer(settings.optimizer, firstBatch: x.map { try $0.rows(at: Array(0..<min(batchSize, trainCount))) })
+        for callback in callbacks { try callback.onTrainBegin(model: self) }
+        for epoch in 0..<epochs {
+            for callback in callbacks { try callback.onEpochBegin(epoch, model: self) }
+            progress.begin(epoch: epoch, of: epochs)
+            var order = Array(0..<trainCount)
+            if shuffle { order.shuffle(using: &generator) }
+            var tracker = LogTracker(settings: settings)
+            isTraining = true
+            defer { isTraining = false }
+            for step in 0..<steps {
+                let rows = Array(order[(step * batchSize)..<min((step + 1) * batchSize, trainCount)])
+                let inputs = try x.map { Variable(try $0.rows(at: rows)) }
+                let target = try y.rows(at: rows)
+                settings.optimizer.zeroGradients()
+                let prediction = try self(inputs)
+                let loss = try weights.map { w in
+                    try settings.loss.weighted(prediction, target, weights: rows.map { w[$0] })
+                } ?? settings.loss(prediction, target)
+                try loss.backward()
+                try settings.optimizer.step()
+                try tracker.add(loss: loss.value.scalar, prediction: prediction.value, target: target, examples: rows.count)
+                progress.update(step: step + 1, logs: tracker.logs)
+                for callback in callbacks { try callback.onBatchEnd(step, logs: Dictionary(uniqueKeysWithValues: tracker.logs), model: self) }
+            }
+            isTraining = false
+            var logs = tracker.logs
+            if let validation {
+                logs += try evaluateLogs(validation.x, validation.y, batchSize: batchSize).map { ("val_" + $0.0, $0.1) }
+            }
+            progress.end(logs: logs)
+            history.epochs.append(epoch)
+            for (name, value) in logs { history.history[name, default: []].append(value) }
+            for callback in callbacks {
+                try callback.onEpochEnd(epoch, logs: Dictionary(uniqueKeysWithValues: logs), model: self)
+            }
+            if stopTraining { break }
+        }
+        for callback in callbacks { try callback.onTrainEnd(model: self) }
+        return history
+    }
+
+    /// The loss and metrics on a dataset, without training (Keras's `evaluate`).
+    public func evaluate(_ x: Tensor, _ y: Tensor, batchSize: Int = 32, verbose: Verbosity = .silent) throws -> [String: Float] {
+        try evaluate([x], y, batchSize: batchSize, verbose: verbose)
+    }
+
+    public func evaluate(_ x: [Tensor], _ y: Tensor, batchSize: Int = 32, verbose: Verbosity = .silent) throws -> [String: Float] {
+        _ = try requireCompiled()
+        _ = try checkDataset(x, y, role: "evaluation data")
+        guard batchSize > 0 else { throw RecurrentError.invalidArgument("evaluate: batchSize must be positive, got \(batchSize)") }
+        let logs = try evaluateLogs(x, y, batchSize: batchSize)
+        if verbose.resolved != .silent {
+            progressWriter(ProgressBar.counter(1, 1) + ProgressBar.format(logs) + "\n")
+        }
+        return Dictionary(uniqueKeysWithValues: logs)
+    }
+
+    /// The model's outputs for every row of `x`, computed in batches without gradients.
+    public func predict(_ x: Tensor, batchSize: Int = 32) throws -> Tensor {
+        try predict([x], batchSize: batchSize)
+    }
+
+    public func predict(_ x: [Tensor], batchSize: Int = 32) throws -> Tensor {
+        let count = try checkInputs(x, role: "prediction input")
+        guard batchSize > 0 else { throw RecurrentError.invalidArgument("predict: batchSize must be positive, got \(batchSize)") }
+        let wasTraining = isTraining
+        isTraining = false
+        defer { isTraining = wasTraining }
+        return try withoutGradients {
+            let outputs = try stride(from: 0, to: count, by: batchSize).map { start in
+                let rows = Array(start..<min(start + batchSize, count))
+                return try self(try x.map { Variable(try $0.rows(at: rows)) }).value
+            }
+            return outputs.count == 1 ? outputs[0] : try Tensor.concatenate(outputs, axis: 0)
+        }
+    }
+
+    // MARK: Helpers
+
+    private func requireCompiled() throws -> CompiledSettings {
+        guard let compiled else {
+            throw RecurrentError.invalidArgument("\(type(of: self)): call compile(optimizer:loss:metrics:) before fit or evaluate")
+        }
+        return compiled
+    }
+
+    /// The number of examples, after checking that inputs and targets agree.
+    private func checkDataset(_ x: [Tensor], _ y: Tensor, role: String) throws -> Int {
+        let count = try checkInputs(x, role: role)
+        guard y.rank >= 1, y.shape[0] == count else {
+            throw RecurrentError.invalidArgument(
+                "\(role): x has \(count) examples but y has \(y.rank == 0 ? "none (a scalar)" : String(y.shape[0]))")
+        }
+        return count
+    }
+
+    private func checkInputs(_ x: [Tensor], role: String) throws -> Int {
+        guard let first = x.first else { throw RecurrentError.invalidArgument("\(role): no input tensors") }
+        guard first.rank >= 1, first.shape[0] > 0 else {
+            throw RecurrentError.invalidArgument("\(role) is empty: shape \(Shape.describe(first.shape))")
+        }
+        if let other = x.first(where: { $0.rank == 0 || $0.shape[0] != first.shape[0] }) {
+            throw RecurrentError.invalidArgument(
+                "\(role): inputs have different numbers of examples, \(first.shape[0]) and \(other.shape.first ?? 0)")
+        }
+        return first.shape[0]
+    }
+
+    /// Builds a model whose layers infer their sizes, then gives an empty optimizer the parameters.
+    private func prepareOptimizer(_ optimizer: Optimizer, firstBatch: [Tensor]) throws {
+        guard optimizer.parameters.isEmpty else { return }
+        if parameters.isEmpty || (self as? Sequential)?.isBuilt == false {
+            _ = try withoutGradients { try self(firstBatch.map { Variable($0) }) }
+        }
+        optimizer.parameters = parameters
+    }
+
+    func evaluateLogs(_ x: [Tensor], _ y: Tensor, batchSize: Int) throws -> [(String, Float)] {
+        let settings = try requireCompiled()
+        let count = x[0].shape[0]
+        var tracker = LogTracker(settings: settings)
+        let wasTraining = isTraining
+        isTraining = false
+        defer { isTraining = wasTraining }
+        try withoutGradients {
+            for start in stride(from: 0, to: count, by: batchSize) {
+                let rows = Array(start..<min(start + batchSize, count))
+                let target = try y.rows(at: rows)
+                let prediction = try self(try x.map { Variable(try $0.rows(at: rows)) })
+                let loss = try settings.loss(prediction, target)
+                try tracker.add(loss: loss.value.scalar, prediction: prediction.value, target: target, examples: rows.count)
+            }
+        }
+        return tracker.logs
+    }
+
+    /// One weight per example from its class: the label, or the index of the largest entry of a one-hot row.
+    private func exampleWeights(_ y: Tensor, classWeight: [Int: Float]) throws -> [Float] {
+        let rows = y.shape[0], width = rows == 0 ? 0 : y.count / rows
+        guard y.rank == 1 || y.rank == 2 else {
+            throw RecurrentError.invalidArgument(
+                "classWeight needs one label or one one-hot row per example; y has shape \(Shape.describe(y.shape))")
+        }
+        let values = y.scalars
+        return try (0..<rows).map { row in
+            let slice = values[(row * width)..<((row + 1) * width)]
+            let label = width == 1 ? Int(slice.first!.rounded()) : slice.indices.max { slice[$0] < slice[$1] }! - row * width
+            guard let weight = classWeight[label] else {
+                throw RecurrentError.invalidArgument("classWeight has no weight for class \(label) (example \(row))")
+            }
+            return weight
+        }
+    }
+}
+
+/// Running means of the loss (weighted by batch size, as Keras) and of the metrics (over elements).
+struct LogTracker {
+    let settings: CompiledSettings
+    private var lossSum = 0.0, examples = 0
+    private var metricTotals: [(metric: Metric, sum: Double, count: Int)] = []
+
+    init(settings: CompiledSettings) { self.settings = settings }
+
+    mutating func add(loss: Float, prediction: Tensor, target: Tensor, examples batch: Int) throws {
+        lossSum += Double(loss) * Double(batch)
+        examples += batch
+        if metricTotals.isEmpty {
+            metricTotals = settings.metrics.map {
+                ($0.resolved(prediction: prediction.shape, target: target.shape, loss: settings.loss), 0, 0)
+            }
+        }
+        for i in metricTotals.indices {
+            let (sum, count) = try metricTotals[i].metric.total(prediction, target)
+            metricTotals[i].sum += sum
+            metricTotals[i].count += count
+        }
+    }
+
+    /// `loss` first, then the metrics in the order given to `compile`, named as given.
+    var logs: [(String, Float)] {
+        [("loss", Float(lossSum / Double(max(examples, 1))))]
+            + zip(settings.metrics, metricTotals).map { ($0.name, Float($1.sum / Double(max($1.count, 1)))) }
+    }
+}
+
+extension Loss {
+    /// The loss with each example's contribution scaled by its weight, divided by the batch size
+    /// (Keras's sample weights with "sum over batch size" reduction).
+    func weighted(_ prediction: Variable, _ target: Tensor, weights: [Float]) throws -> Variable {
+        let batch = prediction.shape[0]
+        precondition(weights.count == batch, "one weight per example")
+        var perExample = [Float](repeating: 0, count: batch)
+        for b in 0..<batch {
+            perExample[b] = try self(Variable(try prediction.value.rows(at: [b])), try target.rows(at: [b])).value.scalar
+        }
+        let value = zip(perExample, weights).reduce(0) { $0 + $1.0 * $1.1 } / Float(batch)
+        // The unweighted mean's gradient, each example's rows scaled by its weight.
+        let probe = Variable(prediction.value, requiresGrad: true)
+        try GradientMode.$isEnabled.withValue(true) { try self(probe, target).backward() }
+        var gradient = probe.grad!
+        let width = gradient.count / batch
+        gradient.withUnsafeMutableBufferPointer { g in
+            for b in 0..<batch { for j in 0..<width { g[b * width + j] *= weights[b] } }
+        }
+        return Variable.record(Tensor(scalar: value), inputs: [prediction]) { g in [gradient * g.scalar] }
+    }
+}
