@@ -14,10 +14,14 @@ let package = Package(
     targets: [
         .target(name: "CRecurrentKernels"),
         .target(name: "Recurrent", dependencies: ["CRecurrentKernels"]),
+        .target(name: "RecurrentExamples", dependencies: ["Recurrent"]),
         .executableTarget(
             name: "recurrent",
-            dependencies: ["Recurrent", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: [
+                "Recurrent", "RecurrentExamples", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .executableTarget(name: "recurrent-bench", dependencies: ["Recurrent"]),
-        .testTarget(name: "RecurrentTests", dependencies: ["Recurrent"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "RecurrentTests", dependencies: ["Recurrent", "RecurrentExamples"], resources: [.copy("Fixtures")]),
     ]
 )

@@ -7,5 +7,5 @@ struct RecurrentCommand: ParsableCommand {
         commandName: "recurrent",
         abstract: "Recurrent neural networks in Swift.",
         version: Recurrent.version,
-        subcommands: [SelfTest.self])
+        subcommands: [SelfTest.self, ExampleCommand.self])
 }

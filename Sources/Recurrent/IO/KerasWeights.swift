@@ -130,4 +130,18 @@ extension Sequential {
             return []
         }
     }
+
+    /// Loads `np.savez(path, *model.get_weights())` from Keras: arrays `arr_0`, `arr_1`, … in order.
+    public func loadKerasWeights(npz path: String) throws {
+        let arrays = try NumPy.readNPZ(path: path)
+        let ordered = try arrays.enumerated().map { index, entry -> Tensor in
+            guard entry.name == "arr_\(index)" else {
+                throw RecurrentError.file(
+                    path: path, problem: "expected arrays arr_0, arr_1, … as np.savez(path, *model.get_weights()) writes; "
+                        + "found \(entry.name) at position \(index)")
+            }
+            return entry.tensor
+        }
+        try setKerasWeights(ordered)
+    }
 }

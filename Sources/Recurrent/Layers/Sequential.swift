@@ -86,8 +86,8 @@ public final class Sequential: Model, MaskAware {
         }
         let fits = shape.count == inputShape.count + 1
             && zip(shape.dropFirst(), inputShape).allSatisfy { $1 == nil || $0 == $1 }
-        // An inferred shape only pins the feature axis: sequence lengths may vary between calls.
-        let featuresFit = shape.count == inputShape.count + 1 && shape.last == inputShape.last.flatMap { $0 }
+        // An inferred shape pins the rank and the feature axis: sequence lengths may vary between calls.
+        let featuresFit = shape.count == inputShape.count + 1 && (inputShape.count < 2 || shape.last == inputShape.last!)
         guard inputDeclared ? fits : featuresFit else {
             throw RecurrentError.shapeMismatch(
                 operation: "Sequential \"\(name)\" input",

@@ -5,14 +5,20 @@ import Foundation
 extension Sequential {
     /// Prints Keras's summary table: each layer's name and type, output shape (`None` for the
     /// batch and for free axes), parameter count, then the totals and their size.
-    public func summary(print write: (String) -> Void = { Swift.print($0) }) throws {
-        write(try summaryText())
+    /// `lineLength` is the table's width; Keras's default is 88 on a wide enough terminal.
+    public func summary(lineLength: Int = 88, print write: (String) -> Void = { Swift.print($0) }) throws {
+        write(try summaryText(lineLength: lineLength))
     }
 
     /// The text `summary()` prints.
-    public func summaryText() throws -> String {
+    public func summaryText(lineLength: Int = 88) throws -> String {
+        guard lineLength >= 40 else {
+            throw RecurrentError.invalidArgument("summary: lineLength must be at least 40, got \(lineLength)")
+        }
         let shapes = try layerOutputShapes()
-        let widths = [33, 24, 15]
+        // Keras splits the line at 45 % and 80 %; rich takes the four borders out of the columns.
+        let (first, second) = (Int(0.45 * Double(lineLength)), Int(0.80 * Double(lineLength)))
+        let widths = [first - 1, second - first - 2, lineLength - second - 1]
         func rule(_ left: String, _ fill: String, _ middle: String, _ right: String) -> String {
             left + widths.map { String(repeating: fill, count: $0) }.joined(separator: middle) + right
         }
