@@ -7,9 +7,15 @@ public struct Example: Sendable {
     public let summary: String
     let body: @Sendable (_ print: @escaping (String) -> Void) throws -> [String: Float]
 
-    /// Runs the example, printing through `print`.
+    /// Runs the example, printing through `print`. Weights are drawn from a generator seeded
+    /// for this run alone, so results repeat even when examples run concurrently.
     public func run(print: @escaping (String) -> Void = { Swift.print($0) }) throws -> [String: Float] {
-        try body(print)
+        try withRandomSeed(seed) { try body(print) }
+    }
+
+    /// A fixed seed per example (FNV-1a of the name).
+    var seed: UInt64 {
+        name.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
     }
 
     /// Every example, in the order the tutorials present them.

@@ -45,7 +45,6 @@ extension Example {
     static let dropoutModel = Example(
         name: "dropout", summary: "LSTM(64, dropout 0.2, recurrentDropout 0.2) + Dropout(0.5) + Dense(1), trained"
     ) { print in
-        setRandomSeed(42)
         let model = Sequential {
             Input(shape: [10, 5])
             LSTM(units: 64, dropout: 0.2, recurrentDropout: 0.2)

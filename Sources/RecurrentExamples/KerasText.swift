@@ -16,8 +16,6 @@ extension Example {
         try tokenizer.fitOnTexts(texts)
         let x = try padSequencesTensor(try tokenizer.textsToSequences(texts), maxlen: 8)
         let y = try Tensor(shape: [10, 1], scalars: labels)
-
-        setRandomSeed(1)
         let model = Sequential {
             Input(shape: [8])
             Embedding(inputDim: 100, outputDim: 16)
@@ -50,7 +48,6 @@ extension Example {
         summary: "SimpleRNN(32, returnSequences) → SimpleRNN(32) → Dense(9, softmax) on Japanese vowels (real data)"
     ) { print in
         let data = try JapaneseVowels.load()
-        setRandomSeed(3)
         let model = Sequential {
             Input(shape: [JapaneseVowels.steps, 12])
             Masking(maskValue: 0)
@@ -86,7 +83,7 @@ enum JapaneseVowels {
         }
         // series → (split, speaker, rows of 12)
         var series: [Int: (train: Bool, speaker: Int, rows: [(t: Int, values: [Float])])] = [:]
-        for (number, line) in text.split(separator: "\n").enumerated().dropFirst() {
+        for (number, line) in text.split(whereSeparator: \.isNewline).enumerated().dropFirst() {
             let fields = line.split(separator: ",", omittingEmptySubsequences: false)
             guard fields.count == 16, let id = Int(fields[1]), let speaker = Int(fields[2]), (1...9).contains(speaker),
                   let t = Int(fields[3]), t >= 0 else {

@@ -101,7 +101,6 @@ extension Example {
 
     static func moduleExample(_ name: String, _ summary: String, _ make: @escaping @Sendable () -> Model) -> Example {
         Example(name: name, summary: summary) { print in
-            setRandomSeed(0)
             let model = make()
             print(String(describing: model))
             var generator = SeededGenerator(seed: 1)

@@ -79,8 +79,6 @@ extension Example {
             }
         }
         let x = try Tensor(shape: [count, length], scalars: tokens), y = try Tensor(shape: [count], scalars: labels)
-
-        setRandomSeed(6)
         let model = TextClassifier(vocabularySize: 31, embeddingDim: 16, hiddenSize: 32, classes: classes)
         print(String(describing: model))
         let optimizer = Adam(parameters: model.parameters, learningRate: 0.005)
@@ -130,7 +128,6 @@ extension Example {
                     try Tensor(shape: [n, 6], scalars: target))
         }
         let train = try sentences(2000), test = try sentences(200)
-        setRandomSeed(9)
         let model = Translator()
         print(String(describing: model))
         model.compile(optimizer: Adam(learningRate: 0.01), loss: .crossEntropy, metrics: [.accuracy])

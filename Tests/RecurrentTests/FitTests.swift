@@ -13,11 +13,12 @@ import Testing
     }
 
     static func silentModel(seed: UInt64) -> Sequential {
-        setRandomSeed(seed)
-        let model = Sequential {
-            Input(shape: [6, 2])
-            GRU(units: 8)
-            Dense(units: 1)
+        let model = withRandomSeed(seed) {
+            Sequential {
+                Input(shape: [6, 2])
+                GRU(units: 8)
+                Dense(units: 1)
+            }
         }
         model.progressWriter = { _ in }
         return model
@@ -81,8 +82,7 @@ import Testing
         // In fit: a weight of zero on one class means that class is never learned from.
         let x = try Tensor(shape: [8, 1, 1], scalars: [1, 1, 1, 1, -1, -1, -1, -1])
         let y = try Tensor(shape: [8, 1], scalars: [1, 1, 1, 1, 0, 0, 0, 0])
-        setRandomSeed(7)
-        let model = Sequential { SimpleRNN(units: 2); Dense(units: 1, activation: .sigmoid) }
+        let model = withRandomSeed(7) { Sequential { SimpleRNN(units: 2); Dense(units: 1, activation: .sigmoid) } }
         model.progressWriter = { _ in }
         model.compile(optimizer: Adam(learningRate: 0.05), loss: .binaryCrossEntropy(), metrics: [.accuracy])
         let history = try model.fit(x, y, batchSize: 8, epochs: 30, shuffle: false, classWeight: [0: 0, 1: 1])

@@ -60,11 +60,12 @@ import Testing
 
     /// Keras masking: a pre-padded sequence gives the same final output as the sequence alone.
     @Test func embeddingMaskZeroSkipsPaddingInTheRecurrentLayer() throws {
-        setRandomSeed(11)
-        let model = Sequential {
-            Embedding(inputDim: 10, outputDim: 4, maskZero: true)
-            LSTM(units: 5)
-            Dense(units: 1)
+        let model = withRandomSeed(11) {
+            Sequential {
+                Embedding(inputDim: 10, outputDim: 4, maskZero: true)
+                LSTM(units: 5)
+                Dense(units: 1)
+            }
         }
         let padded = try model(Tensor(shape: [1, 5], scalars: [0, 0, 3, 7, 2]))
         let unpadded = try model(Tensor(shape: [1, 3], scalars: [3, 7, 2]))
@@ -119,5 +120,20 @@ import Testing
             """)
         final class Empty: Model {}
         #expect(throws: RecurrentError.self) { try Empty()(Variable(Tensor.zeros([1, 1]))) }
+    }
+}
+
+@Suite struct RandomSeedTests {
+    /// A seeded scope gives the same weights whatever runs concurrently beside it.
+    @Test func seededScopesAreIndependentOfOtherThreads() async throws {
+        let reference = withRandomSeed(5) { (0..<3).map { _ in Dense(inputSize: 4, units: 2).weight!.value } }
+        let results = await withTaskGroup(of: [Tensor].self) { group in
+            for _ in 0..<8 {
+                group.addTask { withRandomSeed(5) { (0..<3).map { _ in Dense(inputSize: 4, units: 2).weight!.value } } }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.allSatisfy { $0 == reference })
+        #expect(reference[0] != reference[1])
     }
 }

@@ -83,21 +83,35 @@ public enum Initializer: Sendable, Equatable {
 }
 
 /// The generator layers draw their initial weights from unless given a seed of their own.
-/// `setRandomSeed` makes a whole program reproducible, like `torch.manual_seed`.
+/// `setRandomSeed` makes a whole program reproducible, like `torch.manual_seed` (inside
+/// `withRandomSeed`, it reseeds that scope's generator).
 public func setRandomSeed(_ seed: UInt64) {
     GlobalGenerator.shared.reset(seed: seed)
 }
 
+/// Runs `body` with a generator of its own seeded with `seed`: layers created inside draw
+/// their weights from it, whatever other threads or tasks do meanwhile (parallel tests, a
+/// server building models concurrently). Like `torch.random.fork_rng` plus a seed.
+public func withRandomSeed<R>(_ seed: UInt64, _ body: () throws -> R) rethrows -> R {
+    try GlobalGenerator.$scoped.withValue(GlobalGenerator(seed: seed)) { try body() }
+}
+
 final class GlobalGenerator: @unchecked Sendable {
-    static let shared = GlobalGenerator()
+    private static let global = GlobalGenerator(seed: 0x5EED)
+    @TaskLocal static var scoped: GlobalGenerator?
+    /// The scope's generator inside `withRandomSeed`, the program's otherwise.
+    static var shared: GlobalGenerator { scoped ?? global }
+
     private let lock = NSLock()
-    private var generator = SeededGenerator(seed: 0x5EED)
+    private var generator: SeededGenerator
+
+    init(seed: UInt64) { generator = SeededGenerator(seed: seed) }
 
     func reset(seed: UInt64) {
         lock.withLock { generator = SeededGenerator(seed: seed) }
     }
 
-    /// A generator of its own for one layer, split off the global stream.
+    /// A generator of its own for one layer, split off the stream.
     func split() -> SeededGenerator {
         lock.withLock { SeededGenerator(seed: generator.next()) }
     }
