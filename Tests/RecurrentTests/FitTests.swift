@@ -49,7 +49,10 @@ import Testing
             model.compile(optimizer: Adam(), loss: .meanSquaredError)
             return try model.fit(x, y, batchSize: 8, epochs: 3, seed: 6)["loss"]!
         }
-        #expect(try run() == run())
+        // Bit-for-bit when nothing else runs; other tests running at once can make a product run
+        // on one thread rather than two, which may change the last bit of a sum.
+        let (a, b) = (try run(), try run())
+        #expect(zip(a, b).allSatisfy { abs($0 - $1) <= 1e-5 * max(abs($1), 1e-3) })
     }
 
     @Test func accuracyFollowsKerasInference() {
