@@ -67,16 +67,15 @@ public final class Sequential: Model, MaskAware {
     public func call(_ input: Variable, mask: Tensor?) throws -> (output: Variable, mask: Tensor?) {
         try checkInput(input.shape)
         var x = input, mask = mask
-        for layer in layers {
-            if let aware = layer as? MaskAware {
-                (x, mask) = try aware.call(x, mask: mask)
-            } else {
-                x = try layer(x)
-                mask = nil
-            }
-        }
+        for layer in layers { (x, mask) = try Self.apply(layer, x, mask: mask) }
         isBuilt = true
         return (x, mask)
+    }
+
+    /// One layer's step: mask-aware layers take and pass the mask; others end it.
+    private static func apply(_ layer: any Layer, _ x: Variable, mask: Tensor?) throws -> (Variable, Tensor?) {
+        if let aware = layer as? MaskAware { return try aware.call(x, mask: mask) }
+        return (try layer(x), nil)
     }
 
     private func checkInput(_ shape: [Int]) throws {
@@ -127,7 +126,7 @@ public final class Sequential: Model, MaskAware {
                 var mask: Tensor?
                 var shapes: [[Int]] = []
                 for layer in layers {
-                    if let aware = layer as? MaskAware { (x, mask) = try aware.call(x, mask: mask) } else { x = try layer(x); mask = nil }
+                    (x, mask) = try Self.apply(layer, x, mask: mask)
                     shapes.append(x.shape)
                 }
                 return shapes

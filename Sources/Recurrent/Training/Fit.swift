@@ -65,7 +65,7 @@ extension Model {
             validation = (try x.map { try $0.rows(at: rows) }, try y.rows(at: rows))
         }
         if let validation { _ = try checkDataset(validation.x, validation.y, role: "validation data") }
-        let weights = try classWeight.map { try exampleWeights(y, classWeight: $0) }
+        let weights = try classWeight.map { try exampleWeights(y, classWeight: $0, loss: settings.loss) }
 
         var generator = seed.map(SeededGenerator.init(seed:)) ?? GlobalGenerator.shared.split()
         let steps = (trainCount + batchSize - 1) / batchSize
@@ -210,9 +210,11 @@ extension Model {
     }
 
     /// One weight per example from its class: the label, or the index of the largest entry of a one-hot row.
-    private func exampleWeights(_ y: Tensor, classWeight: [Int: Float]) throws -> [Float] {
+    private func exampleWeights(_ y: Tensor, classWeight: [Int: Float], loss: Loss) throws -> [Float] {
         let rows = y.shape[0], width = rows == 0 ? 0 : y.count / rows
-        guard y.rank == 1 || y.rank == 2 else {
+        let oneHot: Bool
+        if case .categoricalCrossEntropy = loss { oneHot = true } else { oneHot = false }
+        guard y.rank == 1 || (y.rank == 2 && (width == 1 || oneHot)) else {
             throw RecurrentError.invalidArgument(
                 "classWeight needs one label or one one-hot row per example; y has shape \(Shape.describe(y.shape))")
         }
