@@ -390,3 +390,357 @@ RK_DEFINE_DISPATCH(rk_exp)
 RK_DEFINE_DISPATCH(rk_sigmoid)
 RK_DEFINE_DISPATCH(rk_tanh)
 RK_DEFINE_DISPATCH(rk_relu)
+
+/* ------------------------------------------------------------------------------------------ */
+/* Fused recurrent cells (rk_pointwise.h): one row of one step, n hidden units                 */
+/* ------------------------------------------------------------------------------------------ */
+
+/* The gradient kernels have no transcendental functions: one plain loop, compiled once per
+ * ISA (the target attribute lets the vectorizer use that ISA's registers). */
+static inline __attribute__((always_inline)) void rk_lstm_backward_body(
+    size_t n, const float *gates, ptrdiff_t gs, const float *cprev, const float *tanhc, const float *dh,
+    float *dc, float *da, ptrdiff_t das) {
+    const float *gi = gates, *gf = gates + gs, *gg = gates + 2 * gs, *go = gates + 3 * gs;
+    float *di = da, *df = da + das, *dg = da + 2 * das, *dO = da + 3 * das;
+    for (size_t j = 0; j < n; j++) {
+        const float i = gi[j], f = gf[j], g = gg[j], o = go[j], tc = tanhc[j], d = dh[j];
+        const float total = dc[j] + d * o * (1.0f - tc * tc);
+        di[j] = total * g * (i * (1.0f - i));
+        df[j] = total * cprev[j] * (f * (1.0f - f));
+        dg[j] = total * i * (1.0f - g * g);
+        dO[j] = d * tc * (o * (1.0f - o));
+        dc[j] = total * f;
+    }
+}
+
+static inline __attribute__((always_inline)) void rk_gru_backward_body(
+    size_t n, const float *gates, ptrdiff_t gs, const float *hprev, const float *cand, const float *dh,
+    float *direct, float *di, ptrdiff_t dis, float *dr, ptrdiff_t drs) {
+    const float *gr = gates, *gz = gates + gs, *gn = gates + 2 * gs;
+    for (size_t j = 0; j < n; j++) {
+        const float r = gr[j], z = gz[j], nn = gn[j], d = dh[j];
+        const float dn = d * (1.0f - z) * (1.0f - nn * nn);
+        const float dz = d * (hprev[j] - nn) * (z * (1.0f - z));
+        const float dreset = dn * cand[j] * (r * (1.0f - r));
+        di[j] = dreset;
+        di[dis + j] = dz;
+        di[2 * dis + j] = dn;
+        dr[j] = dreset;
+        dr[drs + j] = dz;
+        dr[2 * drs + j] = dn * r;
+        direct[j] = d * z;
+    }
+}
+
+static inline __attribute__((always_inline)) void rk_rnn_backward_body(
+    size_t n, const float *y, const float *dh, float *da, int relu) {
+    if (relu) {
+        for (size_t j = 0; j < n; j++) da[j] = y[j] > 0.0f ? dh[j] : 0.0f;
+    } else {
+        for (size_t j = 0; j < n; j++) da[j] = dh[j] * (1.0f - y[j] * y[j]);
+    }
+}
+
+/* Forward kernels without AVX-512: the nonlinearities through the dispatching rk_sigmoid /
+ * rk_tanh (AVX2, NEON or portable) on a stack buffer, the rest in plain loops. */
+enum { RK_CELL_CHUNK = 64 };
+
+static void rk_lstm_forward_generic(size_t n, float *xg, ptrdiff_t xs, const float *bias, const float *rg,
+                                    ptrdiff_t rs, float *c, float *cprev, float *tanhc, float *h, int save) {
+    float a[4][RK_CELL_CHUNK], tc[RK_CELL_CHUNK];
+    for (size_t j0 = 0; j0 < n; j0 += RK_CELL_CHUNK) {
+        const size_t m = n - j0 < RK_CELL_CHUNK ? n - j0 : RK_CELL_CHUNK;
+        for (int k = 0; k < 4; k++)
+            for (size_t j = 0; j < m; j++)
+                a[k][j] = (xg[k * xs + j0 + j] + (bias ? bias[k * xs + j0 + j] : 0.0f)) + rg[k * rs + j0 + j];
+        rk_sigmoid(a[0], a[0], m);
+        rk_sigmoid(a[1], a[1], m);
+        rk_tanh(a[2], a[2], m);
+        rk_sigmoid(a[3], a[3], m);
+        for (size_t j = 0; j < m; j++) {
+            if (cprev) cprev[j0 + j] = c[j0 + j];
+            c[j0 + j] = a[1][j] * c[j0 + j] + a[0][j] * a[2][j];
+            tc[j] = c[j0 + j];
+        }
+        rk_tanh(tc, tc, m);
+        for (size_t j = 0; j < m; j++) {
+            h[j0 + j] = a[3][j] * tc[j];
+            if (tanhc) tanhc[j0 + j] = tc[j];
+        }
+        if (save)
+            for (int k = 0; k < 4; k++)
+                for (size_t j = 0; j < m; j++) xg[k * xs + j0 + j] = a[k][j];
+    }
+}
+
+static void rk_gru_forward_generic(size_t n, float *xg, ptrdiff_t xs, const float *bih, const float *rg,
+                                   ptrdiff_t rs, const float *bhh, ptrdiff_t bs, const float *hprev, float *cand,
+                                   float *h) {
+    float a[3][RK_CELL_CHUNK], q[RK_CELL_CHUNK];
+    for (size_t j0 = 0; j0 < n; j0 += RK_CELL_CHUNK) {
+        const size_t m = n - j0 < RK_CELL_CHUNK ? n - j0 : RK_CELL_CHUNK;
+        for (int k = 0; k < 2; k++)
+            for (size_t j = 0; j < m; j++)
+                a[k][j] = (xg[k * xs + j0 + j] + (bih ? bih[k * bs + j0 + j] : 0.0f)) +
+                          (rg[k * rs + j0 + j] + (bhh ? bhh[k * bs + j0 + j] : 0.0f));
+        rk_sigmoid(a[0], a[0], m);
+        rk_sigmoid(a[1], a[1], m);
+        for (size_t j = 0; j < m; j++) {
+            q[j] = rg[2 * rs + j0 + j] + (bhh ? bhh[2 * bs + j0 + j] : 0.0f);
+            a[2][j] = (xg[2 * xs + j0 + j] + (bih ? bih[2 * bs + j0 + j] : 0.0f)) + a[0][j] * q[j];
+        }
+        rk_tanh(a[2], a[2], m);
+        for (size_t j = 0; j < m; j++) {
+            const float z = a[1][j];
+            h[j0 + j] = (1.0f - z) * a[2][j] + z * hprev[j0 + j];
+            if (cand) cand[j0 + j] = q[j];
+            for (int k = 0; k < 3; k++) xg[k * xs + j0 + j] = a[k][j];
+        }
+    }
+}
+
+static void rk_rnn_forward_generic(size_t n, float *xp, const float *bias, const float *rp, float *h, int relu) {
+    for (size_t j = 0; j < n; j++) xp[j] = (xp[j] + (bias ? bias[j] : 0.0f)) + rp[j];
+    if (relu) rk_relu(xp, xp, n); else rk_tanh(xp, xp, n);
+    for (size_t j = 0; j < n; j++) h[j] = xp[j];
+}
+
+static void rk_lstm_backward_generic(size_t n, const float *gates, ptrdiff_t gs, const float *cprev,
+                                     const float *tanhc, const float *dh, float *dc, float *da, ptrdiff_t das) {
+    rk_lstm_backward_body(n, gates, gs, cprev, tanhc, dh, dc, da, das);
+}
+static void rk_gru_backward_generic(size_t n, const float *gates, ptrdiff_t gs, const float *hprev,
+                                    const float *cand, const float *dh, float *direct, float *di, ptrdiff_t dis,
+                                    float *dr, ptrdiff_t drs) {
+    rk_gru_backward_body(n, gates, gs, hprev, cand, dh, direct, di, dis, dr, drs);
+}
+static void rk_rnn_backward_generic(size_t n, const float *y, const float *dh, float *da, int relu) {
+    rk_rnn_backward_body(n, y, dh, da, relu);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+/* The cells' nonlinearities: the same exp algorithm with 2^n applied by vscalefps (exact
+ * scaling, overflow and underflow included; NaN propagates through the clamps), and the
+ * divisions as a 14-bit reciprocal refined by one Newton step (relative error ~2^-27, well
+ * under an ulp of the result). Inputs of the tanh branch are clamped to |x| ≤ 10, where
+ * tanh is 1 in float, so the reciprocal never sees infinity. */
+static inline RK_AVX512 __m512 rk_exp_cell_v16(__m512 x) {
+    const __m512 xc = _mm512_min_ps(_mm512_set1_ps(RK_EXP_HI), _mm512_max_ps(_mm512_set1_ps(RK_EXP_LO), x));
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(xc, _mm512_set1_ps(RK_LOG2E)),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(RK_EXP_C1), xc);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(RK_EXP_C2), r);
+    __m512 p = _mm512_set1_ps(RK_EXP_P0);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(RK_EXP_P1));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(RK_EXP_P2));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(RK_EXP_P3));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(RK_EXP_P4));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(RK_EXP_P5));
+    const __m512 y = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
+    return _mm512_scalef_ps(y, n);
+}
+
+/* 1 / d for d ≥ 1 (finite). */
+static inline RK_AVX512 __m512 rk_recip_cell_v16(__m512 d) {
+    const __m512 r = _mm512_rcp14_ps(d);
+    return _mm512_mul_ps(r, _mm512_fnmadd_ps(d, r, _mm512_set1_ps(2.0f)));
+}
+
+static inline RK_AVX512 __m512 rk_sigmoid_cell_v16(__m512 x) {
+    const __m512 one = _mm512_set1_ps(1.0f);
+    const __m512 e = rk_exp_cell_v16(_mm512_sub_ps(_mm512_setzero_ps(), rk_abs_v16(x)));
+    const __m512 num = _mm512_mask_mov_ps(e, _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GE_OQ), one);
+    const __m512 y = _mm512_mul_ps(num, rk_recip_cell_v16(_mm512_add_ps(one, e)));
+    return _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), x);
+}
+
+static inline RK_AVX512 __m512 rk_tanh_cell_v16(__m512 x) {
+    const __m512 ax = _mm512_min_ps(_mm512_set1_ps(10.0f), rk_abs_v16(x));
+    const __m512 z = _mm512_mul_ps(x, x);
+    __m512 q = _mm512_set1_ps(RK_TANH_Q0);
+    q = _mm512_fmadd_ps(q, z, _mm512_set1_ps(RK_TANH_Q1));
+    q = _mm512_fmadd_ps(q, z, _mm512_set1_ps(RK_TANH_Q2));
+    q = _mm512_fmadd_ps(q, z, _mm512_set1_ps(RK_TANH_Q3));
+    q = _mm512_fmadd_ps(q, z, _mm512_set1_ps(RK_TANH_Q4));
+    const __m512 small = _mm512_fmadd_ps(_mm512_mul_ps(q, z), x, x);
+    const __m512 e = rk_exp_cell_v16(_mm512_add_ps(ax, ax));
+    const __m512 t = _mm512_fnmadd_ps(_mm512_set1_ps(2.0f), rk_recip_cell_v16(_mm512_add_ps(e, _mm512_set1_ps(1.0f))),
+                                      _mm512_set1_ps(1.0f));
+    const __m512 y = _mm512_mask_mov_ps(t, _mm512_cmp_ps_mask(ax, _mm512_set1_ps(RK_TANH_SMALL), _CMP_LT_OQ), small);
+    const __m512i mag = _mm512_and_si512(_mm512_castps_si512(y), _mm512_set1_epi32(0x7fffffff));
+    const __m512i sign = _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32((int)0x80000000u));
+    const __m512 out = _mm512_castsi512_ps(_mm512_or_si512(mag, sign));
+    return _mm512_mask_mov_ps(out, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), x);
+}
+
+static inline RK_AVX512 __mmask16 rk_cell_mask(size_t n, size_t j) {
+    return n - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (unsigned)(n - j)) - 1u);
+}
+
+/* x + b (b nullable) + r for gate k. */
+static inline RK_AVX512 __m512 rk_cell_pre(__mmask16 m, const float *x, const float *b, const float *r) {
+    __m512 v = _mm512_maskz_loadu_ps(m, x);
+    if (b) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, b));
+    return _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, r));
+}
+
+static RK_AVX512 void rk_lstm_forward_avx512(size_t n, float *xg, ptrdiff_t xs, const float *bias, const float *rg,
+                                             ptrdiff_t rs, float *c, float *cprev, float *tanhc, float *h, int save) {
+    for (size_t j = 0; j < n; j += 16) {
+        const __mmask16 m = rk_cell_mask(n, j);
+        const float *b = bias ? bias + j : 0;
+        const __m512 i = rk_sigmoid_cell_v16(rk_cell_pre(m, xg + j, b, rg + j));
+        const __m512 f = rk_sigmoid_cell_v16(rk_cell_pre(m, xg + xs + j, b ? b + xs : 0, rg + rs + j));
+        const __m512 g = rk_tanh_cell_v16(rk_cell_pre(m, xg + 2 * xs + j, b ? b + 2 * xs : 0, rg + 2 * rs + j));
+        const __m512 o = rk_sigmoid_cell_v16(rk_cell_pre(m, xg + 3 * xs + j, b ? b + 3 * xs : 0, rg + 3 * rs + j));
+        const __m512 cp = _mm512_maskz_loadu_ps(m, c + j);
+        const __m512 cn = _mm512_add_ps(_mm512_mul_ps(f, cp), _mm512_mul_ps(i, g));
+        const __m512 tc = rk_tanh_cell_v16(cn);
+        if (cprev) _mm512_mask_storeu_ps(cprev + j, m, cp);
+        _mm512_mask_storeu_ps(c + j, m, cn);
+        if (tanhc) _mm512_mask_storeu_ps(tanhc + j, m, tc);
+        _mm512_mask_storeu_ps(h + j, m, _mm512_mul_ps(o, tc));
+        if (save) {
+            _mm512_mask_storeu_ps(xg + j, m, i);
+            _mm512_mask_storeu_ps(xg + xs + j, m, f);
+            _mm512_mask_storeu_ps(xg + 2 * xs + j, m, g);
+            _mm512_mask_storeu_ps(xg + 3 * xs + j, m, o);
+        }
+    }
+}
+
+static RK_AVX512 void rk_gru_forward_avx512(size_t n, float *xg, ptrdiff_t xs, const float *bih, const float *rg,
+                                            ptrdiff_t rs, const float *bhh, ptrdiff_t bs, const float *hprev, float *cand,
+                                            float *h) {
+    for (size_t j = 0; j < n; j += 16) {
+        const __mmask16 m = rk_cell_mask(n, j);
+        __m512 rr = _mm512_maskz_loadu_ps(m, rg + j), rz = _mm512_maskz_loadu_ps(m, rg + rs + j);
+        __m512 q = _mm512_maskz_loadu_ps(m, rg + 2 * rs + j);
+        if (bhh) {
+            rr = _mm512_add_ps(rr, _mm512_maskz_loadu_ps(m, bhh + j));
+            rz = _mm512_add_ps(rz, _mm512_maskz_loadu_ps(m, bhh + bs + j));
+            q = _mm512_add_ps(q, _mm512_maskz_loadu_ps(m, bhh + 2 * bs + j));
+        }
+        __m512 xr = _mm512_maskz_loadu_ps(m, xg + j), xz = _mm512_maskz_loadu_ps(m, xg + xs + j);
+        __m512 xn = _mm512_maskz_loadu_ps(m, xg + 2 * xs + j);
+        if (bih) {
+            xr = _mm512_add_ps(xr, _mm512_maskz_loadu_ps(m, bih + j));
+            xz = _mm512_add_ps(xz, _mm512_maskz_loadu_ps(m, bih + bs + j));
+            xn = _mm512_add_ps(xn, _mm512_maskz_loadu_ps(m, bih + 2 * bs + j));
+        }
+        const __m512 r = rk_sigmoid_cell_v16(_mm512_add_ps(xr, rr));
+        const __m512 z = rk_sigmoid_cell_v16(_mm512_add_ps(xz, rz));
+        const __m512 nn = rk_tanh_cell_v16(_mm512_add_ps(xn, _mm512_mul_ps(r, q)));
+        const __m512 hp = _mm512_maskz_loadu_ps(m, hprev + j);
+        const __m512 hn = _mm512_add_ps(_mm512_mul_ps(_mm512_sub_ps(_mm512_set1_ps(1.0f), z), nn), _mm512_mul_ps(z, hp));
+        _mm512_mask_storeu_ps(h + j, m, hn);
+        if (cand) _mm512_mask_storeu_ps(cand + j, m, q);
+        _mm512_mask_storeu_ps(xg + j, m, r);
+        _mm512_mask_storeu_ps(xg + xs + j, m, z);
+        _mm512_mask_storeu_ps(xg + 2 * xs + j, m, nn);
+    }
+}
+
+static RK_AVX512 void rk_rnn_forward_avx512(size_t n, float *xp, const float *bias, const float *rp, float *h,
+                                            int relu) {
+    for (size_t j = 0; j < n; j += 16) {
+        const __mmask16 m = rk_cell_mask(n, j);
+        const __m512 a = rk_cell_pre(m, xp + j, bias ? bias + j : 0, rp + j);
+        const __m512 y = relu ? rk_relu_v16(a) : rk_tanh_cell_v16(a);
+        _mm512_mask_storeu_ps(xp + j, m, y);
+        _mm512_mask_storeu_ps(h + j, m, y);
+    }
+}
+
+static RK_AVX512 void rk_lstm_backward_avx512(size_t n, const float *gates, ptrdiff_t gs, const float *cprev,
+                                              const float *tanhc, const float *dh, float *dc, float *da,
+                                              ptrdiff_t das) {
+    rk_lstm_backward_body(n, gates, gs, cprev, tanhc, dh, dc, da, das);
+}
+static RK_AVX512 void rk_gru_backward_avx512(size_t n, const float *gates, ptrdiff_t gs, const float *hprev,
+                                             const float *cand, const float *dh, float *direct, float *di,
+                                             ptrdiff_t dis, float *dr, ptrdiff_t drs) {
+    rk_gru_backward_body(n, gates, gs, hprev, cand, dh, direct, di, dis, dr, drs);
+}
+static RK_AVX512 void rk_rnn_backward_avx512(size_t n, const float *y, const float *dh, float *da, int relu) {
+    rk_rnn_backward_body(n, y, dh, da, relu);
+}
+static RK_AVX2 void rk_lstm_backward_avx2(size_t n, const float *gates, ptrdiff_t gs, const float *cprev,
+                                          const float *tanhc, const float *dh, float *dc, float *da, ptrdiff_t das) {
+    rk_lstm_backward_body(n, gates, gs, cprev, tanhc, dh, dc, da, das);
+}
+static RK_AVX2 void rk_gru_backward_avx2(size_t n, const float *gates, ptrdiff_t gs, const float *hprev,
+                                         const float *cand, const float *dh, float *direct, float *di, ptrdiff_t dis,
+                                         float *dr, ptrdiff_t drs) {
+    rk_gru_backward_body(n, gates, gs, hprev, cand, dh, direct, di, dis, dr, drs);
+}
+static RK_AVX2 void rk_rnn_backward_avx2(size_t n, const float *y, const float *dh, float *da, int relu) {
+    rk_rnn_backward_body(n, y, dh, da, relu);
+}
+#define RK_CELL_AVX512(isa) ((isa) == RK_ISA_AVX512)
+#define RK_CELL_AVX2(isa) ((isa) == RK_ISA_AVX2)
+#else
+#define RK_CELL_AVX512(isa) 0
+#define RK_CELL_AVX2(isa) 0
+#endif
+
+void rk_lstm_forward(size_t n, float *xg, ptrdiff_t xs, const float *bias, const float *rg, ptrdiff_t rs, float *c,
+                     float *cprev, float *tanhc, float *h, int save) {
+    const rk_isa isa = rk_active_isa();
+#if defined(__x86_64__) || defined(__i386__)
+    if (RK_CELL_AVX512(isa)) { rk_lstm_forward_avx512(n, xg, xs, bias, rg, rs, c, cprev, tanhc, h, save); return; }
+#endif
+    (void)isa;
+    rk_lstm_forward_generic(n, xg, xs, bias, rg, rs, c, cprev, tanhc, h, save);
+}
+
+void rk_gru_forward(size_t n, float *xg, ptrdiff_t xs, const float *bih, const float *rg, ptrdiff_t rs,
+                    const float *bhh, ptrdiff_t bs, const float *hprev, float *cand, float *h) {
+    const rk_isa isa = rk_active_isa();
+#if defined(__x86_64__) || defined(__i386__)
+    if (RK_CELL_AVX512(isa)) { rk_gru_forward_avx512(n, xg, xs, bih, rg, rs, bhh, bs, hprev, cand, h); return; }
+#endif
+    (void)isa;
+    rk_gru_forward_generic(n, xg, xs, bih, rg, rs, bhh, bs, hprev, cand, h);
+}
+
+void rk_rnn_forward(size_t n, float *xp, const float *bias, const float *rp, float *h, int relu) {
+    const rk_isa isa = rk_active_isa();
+#if defined(__x86_64__) || defined(__i386__)
+    if (RK_CELL_AVX512(isa)) { rk_rnn_forward_avx512(n, xp, bias, rp, h, relu); return; }
+#endif
+    (void)isa;
+    rk_rnn_forward_generic(n, xp, bias, rp, h, relu);
+}
+
+void rk_lstm_backward(size_t n, const float *gates, ptrdiff_t gs, const float *cprev, const float *tanhc,
+                      const float *dh, float *dc, float *da, ptrdiff_t das) {
+    const rk_isa isa = rk_active_isa();
+#if defined(__x86_64__) || defined(__i386__)
+    if (RK_CELL_AVX512(isa)) { rk_lstm_backward_avx512(n, gates, gs, cprev, tanhc, dh, dc, da, das); return; }
+    if (RK_CELL_AVX2(isa)) { rk_lstm_backward_avx2(n, gates, gs, cprev, tanhc, dh, dc, da, das); return; }
+#endif
+    (void)isa;
+    rk_lstm_backward_generic(n, gates, gs, cprev, tanhc, dh, dc, da, das);
+}
+
+void rk_gru_backward(size_t n, const float *gates, ptrdiff_t gs, const float *hprev, const float *cand,
+                     const float *dh, float *direct, float *di, ptrdiff_t dis, float *dr, ptrdiff_t drs) {
+    const rk_isa isa = rk_active_isa();
+#if defined(__x86_64__) || defined(__i386__)
+    if (RK_CELL_AVX512(isa)) { rk_gru_backward_avx512(n, gates, gs, hprev, cand, dh, direct, di, dis, dr, drs); return; }
+    if (RK_CELL_AVX2(isa)) { rk_gru_backward_avx2(n, gates, gs, hprev, cand, dh, direct, di, dis, dr, drs); return; }
+#endif
+    (void)isa;
+    rk_gru_backward_generic(n, gates, gs, hprev, cand, dh, direct, di, dis, dr, drs);
+}
+
+void rk_rnn_backward(size_t n, const float *y, const float *dh, float *da, int relu) {
+    const rk_isa isa = rk_active_isa();
+#if defined(__x86_64__) || defined(__i386__)
+    if (RK_CELL_AVX512(isa)) { rk_rnn_backward_avx512(n, y, dh, da, relu); return; }
+    if (RK_CELL_AVX2(isa)) { rk_rnn_backward_avx2(n, y, dh, da, relu); return; }
+#endif
+    (void)isa;
+    rk_rnn_backward_generic(n, y, dh, da, relu);
+}

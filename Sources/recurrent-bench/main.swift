@@ -8,6 +8,9 @@ let benchUsage = """
     usage: recurrent-bench <subcommand> [options]
       gemm [--isa portable|avx2|avx512|neon] [--quick]
            SGEMM GFLOP/s: 1024³ plain and M=32 K=256 N=1024 with pre-packed B, 1 and 2 threads
+      rnn [--configs A,B,C,D] [--cells rnn,lstm,gru] [--modes inference,training] [--json] …
+          SimpleRNN / LSTM / GRU sequences per second on the peer benchmark's configurations
+          (bench/README.md); --memory CONFIG CELL prints peak resident memory of training
     """
 
 let benchArguments = Array(CommandLine.arguments.dropFirst())
@@ -15,6 +18,8 @@ do {
     switch benchArguments.first {
     case "gemm":
         try GEMMBench.run(Array(benchArguments.dropFirst()))
+    case "rnn":
+        try RNNBench.run(Array(benchArguments.dropFirst()))
     case "-h", "--help", "help":
         print(benchUsage)
     default:

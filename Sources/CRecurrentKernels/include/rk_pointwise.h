@@ -25,6 +25,38 @@ void rk_relu(const float *x, float *y, size_t n);
 /// y = exp(x); Cody–Waite range reduction, degree-6 polynomial, 2^n from exponent bits.
 void rk_exp(const float *x, float *y, size_t n);
 
+
+/* Fused recurrent cells: one row of one time step over n hidden units (the fused sequence ops
+ * of Sources/Recurrent/RecurrentLayers call these per batch row and per slice of hidden units).
+ * Gate k of a gate vector starts at k * stride. Activations are the standard ones (sigmoid
+ * gates, tanh candidate / cell), computed with the same algorithms as rk_sigmoid / rk_tanh.
+ * Pointers marked "nullable" may be NULL to skip that output. */
+
+/// LSTM (gates i, f, g, o): a = (xg + bias) + rg; i, f, o = σ(a); g = tanh(a); c = f·c + i·g;
+/// h = o·tanh(c). xg holds the input side x·W_ihᵀ, bias (nullable) is laid out like xg; with
+/// `save`, xg receives the activated gates. c is read (c_{t−1}) and written (c_t); cprev
+/// (nullable) receives c_{t−1}, tanhc (nullable) tanh(c_t).
+void rk_lstm_forward(size_t n, float *xg, ptrdiff_t xs, const float *bias, const float *rg, ptrdiff_t rs,
+                     float *c, float *cprev, float *tanhc, float *h, int save);
+/// LSTM gate gradients: from the activated gates, c_{t−1}, tanh(c_t), dh and dc (in: gradient
+/// of c_t; out: gradient of c_{t−1}), writes da (pre-activation gradients, gate k at k * das).
+void rk_lstm_backward(size_t n, const float *gates, ptrdiff_t gs, const float *cprev, const float *tanhc,
+                      const float *dh, float *dc, float *da, ptrdiff_t das);
+/// GRU with the reset after the product (gates r, z, n): r, z = σ((xg + b_ih) + (rg + b_hh)),
+/// q = rg_n + b_hn, n = tanh((xg_n + b_in) + r·q), h = (1 − z)·n + z·hprev. bih and bhh
+/// nullable (gate k at b + k * bs). xg receives the activated r, z, n; cand (nullable) q.
+void rk_gru_forward(size_t n, float *xg, ptrdiff_t xs, const float *bih, const float *rg, ptrdiff_t rs,
+                    const float *bhh, ptrdiff_t bs, const float *hprev, float *cand, float *h);
+/// GRU gate gradients (reset after): di = gradients of the input-side pre-activations (r, z, n),
+/// dr = gradients of the recurrent products' outputs (r, z, n·r), direct = dh·z.
+void rk_gru_backward(size_t n, const float *gates, ptrdiff_t gs, const float *hprev, const float *cand,
+                     const float *dh, float *direct, float *di, ptrdiff_t dis, float *dr, ptrdiff_t drs);
+/// Simple RNN: h = act((xp + bias) + rp), act tanh (relu != 0: relu), bias nullable; xp
+/// receives the activation too.
+void rk_rnn_forward(size_t n, float *xp, const float *bias, const float *rp, float *h, int relu);
+/// Simple RNN: da = dh · act'(y) from the step's output y.
+void rk_rnn_backward(size_t n, const float *y, const float *dh, float *da, int relu);
+
 #ifdef __cplusplus
 }
 #endif

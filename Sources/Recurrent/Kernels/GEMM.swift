@@ -226,7 +226,10 @@ struct GEMMBlocking: Sendable {
         let colPanels = (n + nr - 1) / nr, rowPanels = (m + mr - 1) / mr
         let byColumns = colPanels >= rowPanels
         let panels = byColumns ? colPanels : rowPanels
-        let parts = min(2 * threads, panels)
+        // Deep products (k ≫ m, n: weight gradients summed over every step) pack a whole
+        // operand per piece, so they get one piece per thread rather than two.
+        let perThread = k >= 4 * max(m, n) ? 1 : 2
+        let parts = min(perThread * threads, panels)
         guard parts > 1 else { return whole }
         let width = byColumns ? nr : mr, extent = byColumns ? n : m
         var result: [(rows: Range<Int>, columns: Range<Int>)] = []

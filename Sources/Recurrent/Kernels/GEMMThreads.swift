@@ -122,3 +122,79 @@ final class GEMMThreads: @unchecked Sendable {  // `body` is ordered by `ticket`
         }
     }
 }
+
+/// A recurrent loop split across threads: `steps` steps, each cut into `parts` independent
+/// pieces, where every piece of step s may read what any piece of step s − 1 wrote (one
+/// barrier per step, no fork-join per step). Piece p of every step is preferably run by the
+/// same thread (its slice of the weights stays in that core's cache); a thread that finds its
+/// partner late takes over the partner's piece, so a descheduled or parked helper never stalls
+/// the loop and a lone caller runs every piece itself.
+extension GEMMThreads {
+    /// Runs `body(step, part)` for every step in order and every part of it.
+    func runSteps(steps: Int, parts: Int, threads: Int, _ body: (_ step: Int, _ part: Int) -> Void) {
+        precondition(parts > 0 && parts <= 16 && steps >= 0)
+        guard steps > 0 else { return }
+        guard parts > 1, threads > 1 else {
+            for s in 0..<steps { for p in 0..<parts { body(s, p) } }
+            return
+        }
+        let state = SteppedLoopState()
+        let total = steps * parts
+        run(chunks: parts, threads: min(threads, parts)) { me in
+            for s in 0..<steps {
+                // Every piece of step s − 1 must be done.
+                let ready = s * parts
+                var spins = 0
+                while state.done.load(ordering: .acquiring) < ready {
+                    spins += 1
+                    if spins < 1 << 14 { rk_spin_pause() } else { sched_yield() }
+                }
+                // Own piece first; the others only if nobody has claimed them yet (a late or
+                // descheduled partner).
+                for k in 0..<parts {
+                    let p = (me + k) % parts
+                    if state.claim(step: s, part: p) {
+                        body(s, p)
+                        state.done.add(1, ordering: .releasing)
+                    }
+                }
+            }
+            // The caller returns only when every piece is done (helpers' pieces included).
+            var spins = 0
+            while state.done.load(ordering: .acquiring) < total {
+                spins += 1
+                if spins < 1 << 14 { rk_spin_pause() } else { sched_yield() }
+            }
+        }
+    }
+}
+
+/// Shared counters of one `runSteps` loop.
+private final class SteppedLoopState: Sendable {
+    /// Pieces finished so far (all steps).
+    let done = Atomic<Int>(0)
+    /// step << 16 | bit mask of the parts of that step already claimed.
+    let claims = Atomic<Int>(0)
+
+    /// Claims piece `part` of `step`; false when another thread has it. Steps are claimed in
+    /// order: step s is only claimed once every piece of s − 1 is done.
+    func claim(step: Int, part: Int) -> Bool {
+        var current = claims.load(ordering: .relaxed)
+        while true {
+            let currentStep = current >> 16, mask = current & 0xFFFF
+            // A later step already started: every piece of this one was claimed.
+            if currentStep > step { return false }
+            let desired: Int
+            if currentStep == step {
+                if mask & (1 << part) != 0 { return false }
+                desired = current | (1 << part)
+            } else {
+                desired = step << 16 | (1 << part)
+            }
+            let (exchanged, original) = claims.compareExchange(
+                expected: current, desired: desired, ordering: .acquiringAndReleasing)
+            if exchanged { return true }
+            current = original
+        }
+    }
+}

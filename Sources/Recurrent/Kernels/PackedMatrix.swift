@@ -164,3 +164,43 @@ struct PrepackedProduct: @unchecked Sendable {
         }
     }
 }
+
+extension PackedMatrix {
+    /// Floats of A-packing scratch that `multiply(m:…)` needs for `m` rows.
+    func scratchCount(m: Int) -> Int {
+        GEMMBlocking.roundUp(stepRows(m) * kc, 16)
+    }
+
+    /// Rows of A packed at once by `multiply(m:…)`: all of a recurrent step's batch up to 240
+    /// rows (≤ 480 KB of A at kc = 512, within L2), so each k block of B streams through once
+    /// per step instead of once per 96 rows.
+    func stepRows(_ m: Int) -> Int {
+        let mr = GEMMBlocking(cISA).mr
+        return GEMMBlocking.roundUp(m <= 240 ? m : 96, mr)
+    }
+
+    /// C = A·B + beta·C on the calling thread only, packing A into `scratch` (at least
+    /// `scratchCount(m:)` floats): for the pieces of a recurrent step that already run on their
+    /// own thread (`GEMMThreads.runSteps`). A is m×k with row stride `lda`.
+    func multiply(
+        m: Int, a: UnsafePointer<Float>, lda: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+        scratch: UnsafeMutablePointer<Float>
+    ) {
+        guard m > 0 else { return }
+        let bl = GEMMBlocking(cISA)
+        let mc = stepRows(m)
+        var ic = 0
+        while ic < m {
+            let mcb = min(mc, m - ic)
+            var pc = 0
+            while pc < k {
+                let (kcb, block) = self.block(at: pc)
+                GEMMPacking.packA(
+                    transposed: false, a, lda: lda, rows: ic, mc: mcb, columns: pc, kc: kcb, mr: bl.mr, into: scratch)
+                rk_sgemm_packed(bl.isa, mcb, n, kcb, 1, scratch, block, kcb * nr, pc == 0 ? beta : 1, c + ic * ldc, ldc)
+                pc += kcb
+            }
+            ic += mcb
+        }
+    }
+}

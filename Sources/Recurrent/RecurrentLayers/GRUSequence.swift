@@ -1,3 +1,5 @@
+import CRecurrentKernels
+
 // GRU over a whole sequence: forward, then its backpropagation through time.
 //
 //   r = σ(x·W_irᵀ + b_ir + h·W_hrᵀ + b_hr)
@@ -160,4 +162,107 @@ private func gruRecurrentProduct(
     let masks = resetAfter ? input.recurrentMasks : try! input.recurrentMasks?.sliced(0..<2)
     return RecurrentProduct(
         weight: w.weightHH.pointer, gates: resetAfter ? 3 : 2, blockRows: H, stateSize: H, batch: batch, masks: masks)
+}
+
+// MARK: Fast path (reset after, every step valid, no dropout masks, sigmoid / tanh)
+//
+// As for the LSTM: part p owns units `range` of r, z and n, multiplies h_{t−1} by its rows of
+// W_hh and runs `rk_gru_forward` on them; one barrier per step.
+
+func gruForwardFast(
+    _ input: SequenceInput, _ w: SequenceWeights, saving: Bool
+) -> (y: Tensor, hN: Tensor, saved: GRUSaved) {
+    let T = input.steps, B = input.batch, H = w.weightHH.shape[1], G = 3 * H
+    var y = uninitializedTensor([T, B, H])  // written in full by the loop
+    var candidate = uninitializedTensor(saving ? [T, B, H] : [1])
+    let yp = y.mutablePointer(), cand = candidate.mutablePointer()
+    let h0 = input.h0.pointer, bih = w.biasIH?.pointer, bhh = w.biasHH?.pointer
+    let plan = StepPlan(hidden: H, stateSize: H, batch: B, gates: 3)
+    let weights = plan.ranges.map { packGateRows(w.weightHH.pointer, hidden: H, columns: H, gates: 3, range: $0) }
+    let chunk = StepPlan.rowChunk(batch: B, partWeightFloats: 3 * plan.ranges[0].count * H)
+    let buffers = PartBuffers(plan, batch: chunk, productWidth: { 3 * $0.count }, weights: weights)
+    let reverse = input.reverse
+
+    let gates = withProjectionBuffer(count: T * B * G, saving: saving) { gp in
+        projectInputs(input.x, weight: w.weightIH, bias: nil, into: gp)  // b_ih is added by the gate kernel
+        plan.run(steps: T) { s, p in
+            let t = reverse ? T - 1 - s : s
+            let prev = s == 0 ? h0 : UnsafePointer(yp + (reverse ? t + 1 : t - 1) * B * H)
+            let range = plan.ranges[p], width = range.count, j0 = range.lowerBound
+            let product = buffers.product[p]
+            var r0 = 0
+            while r0 < B {
+                let rows = min(chunk, B - r0)
+                weights[p].multiply(
+                    m: rows, a: prev + r0 * H, lda: H, beta: 0, c: product, ldc: 3 * width, scratch: buffers.scratch[p])
+                for b in r0..<(r0 + rows) {
+                    let row = (t * B + b) * H + j0
+                    rk_gru_forward(
+                        width, gp + (t * B + b) * G + j0, H, bih.map { $0 + j0 }, product + (b - r0) * 3 * width, width,
+                        bhh.map { $0 + j0 },
+                        H, prev + b * H + j0, saving ? cand + row : nil, yp + row)
+                }
+                r0 += rows
+            }
+        }
+    }
+    let last = reverse ? 0 : T - 1
+    var hN = uninitializedTensor([B, H])
+    hN.mutablePointer().update(from: yp + last * B * H, count: B * H)
+    guard saving else { return (y, hN, GRUSaved(gates: gates, hPrev: gates, candidateInput: gates)) }
+    let hPrev = previousStates(h0: input.h0, y: y, reverse: reverse)
+    return (y, hN, GRUSaved(gates: try! gates.reshaped([T, B, G]), hPrev: hPrev, candidateInput: candidate))
+}
+
+/// BPTT of the fast path: per step and part, dh = dh·z of the step before (direct) +
+/// dR·W_hh[:, range] + dY, then `rk_gru_backward` for the part's units.
+func gruBackwardFast(
+    _ input: SequenceInput, _ w: SequenceWeights, _ saved: GRUSaved,
+    dY: Tensor, dHN: Tensor, needsInputGradient: Bool
+) -> SequenceGradients {
+    let T = input.steps, B = input.batch, H = w.weightHH.shape[1], G = 3 * H
+    var dInput = uninitializedTensor([T, B, G]), dRecurrent = uninitializedTensor([T, B, G])  // written in full
+    var dh = dHN, direct = Tensor.zeros([B, H])
+    let dip = dInput.mutablePointer(), drp = dRecurrent.mutablePointer(), dhp = dh.mutablePointer()
+    let directp = direct.mutablePointer(), dyp = dY.pointer
+    let gates = saved.gates.pointer, hPrev = saved.hPrev.pointer, cand = saved.candidateInput.pointer
+    let plan = StepPlan(hidden: H, stateSize: H, batch: B, gates: 3)
+    let weights = plan.ranges.map { packColumns(w.weightHH.pointer, rows: G, columns: H, range: $0) }
+    let buffers = PartBuffers(plan, batch: B, productWidth: { _ in 0 }, weights: weights)
+    let reverse = input.reverse
+    func time(_ s: Int) -> Int { reverse ? s : T - 1 - s }
+
+    plan.run(steps: T) { s, p in
+        let t = time(s)
+        let range = plan.ranges[p], width = range.count, j0 = range.lowerBound
+        if s > 0 {
+            weights[p].multiply(
+                m: B, a: drp + time(s - 1) * B * G, lda: G, beta: 0, c: dhp + j0, ldc: H, scratch: buffers.scratch[p])
+        }
+        for b in 0..<B {
+            let dhb = dhp + b * H + j0, dy = dyp + (t * B + b) * H + j0, db = directp + b * H + j0
+            if s > 0 {
+                for j in 0..<width { dhb[j] += db[j] + dy[j] }
+            } else {
+                for j in 0..<width { dhb[j] += dy[j] }
+            }
+            let row = (t * B + b) * H + j0
+            rk_gru_backward(
+                width, gates + (t * B + b) * G + j0, H, hPrev + row, cand + row, dhb, db,
+                dip + (t * B + b) * G + j0, H, drp + (t * B + b) * G + j0, H)
+        }
+    }
+    // dh_0 = direct + dR of the first processed step · W_hh.
+    dhp.update(from: directp, count: B * H)
+    gemm(drp + time(T - 1) * B * G, w.weightHH.pointer, dhp, m: B, n: H, k: G, beta: 1)
+
+    let rows = T * B
+    var dWeightHH = uninitializedTensor([G, H])
+    gemm(drp, hPrev, dWeightHH.mutablePointer(), m: G, n: H, k: rows, transposeA: true)
+    let (dX, dWeightIH, dBiasIH) = inputSideGradients(
+        dInput, x: input.x, weight: w.weightIH, needsInputGradient: needsInputGradient)
+    return SequenceGradients(
+        x: dX, h0: dh, c0: nil, weightIH: dWeightIH, weightHH: dWeightHH,
+        biasIH: w.biasIH == nil ? nil : dBiasIH,
+        biasHH: w.biasHH == nil ? nil : columnSums(dRecurrent, rows: rows, columns: G))
 }

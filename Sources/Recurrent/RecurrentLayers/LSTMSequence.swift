@@ -1,3 +1,5 @@
+import CRecurrentKernels
+
 // LSTM over a whole sequence: forward, then its backpropagation through time.
 //
 //   a = x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh
@@ -138,4 +140,111 @@ func lstmBackward(
     return SequenceGradients(
         x: dX, h0: dh, c0: dc, weightIH: dWeightIH, weightHH: dWeightHH,
         biasIH: w.biasIH == nil ? nil : dBias, biasHH: w.biasHH == nil ? nil : dBias, weightHR: dWeightHR)
+}
+
+// MARK: Fast path (every step valid, no dropout masks, no projection, sigmoid / tanh)
+//
+// The same equations, with the hidden units split across threads (`StepPlan`): part p owns
+// units `range` of every gate, multiplies h_{t−1} by its rows of W_hh (packed once per call)
+// and runs the fused gate kernel (`rk_lstm_forward`) on them, one barrier per step. Without
+// gradients (`saving` false) nothing but the outputs and final states is kept.
+
+func lstmForwardFast(
+    _ input: SequenceInput, _ w: SequenceWeights, saving: Bool
+) -> (y: Tensor, hN: Tensor, cN: Tensor, saved: LSTMSaved) {
+    let T = input.steps, B = input.batch, H = w.weightIH.shape[0] / 4, G = 4 * H
+    // Written in full by the loop (every step valid).
+    var y = uninitializedTensor([T, B, H])
+    var c = input.c0 ?? Tensor.zeros([B, H])
+    var cPrevAll = uninitializedTensor(saving ? [T, B, H] : [1])
+    var tanhCAll = uninitializedTensor(saving ? [T, B, H] : [1])
+    let yp = y.mutablePointer(), cp = c.mutablePointer(), h0 = input.h0.pointer
+    let cPrev = cPrevAll.mutablePointer(), tanhC = tanhCAll.mutablePointer()
+    let plan = StepPlan(hidden: H, stateSize: H, batch: B, gates: 4)
+    let weights = plan.ranges.map { packGateRows(w.weightHH.pointer, hidden: H, columns: H, gates: 4, range: $0) }
+    let chunk = StepPlan.rowChunk(batch: B, partWeightFloats: 4 * plan.ranges[0].count * H)
+    let buffers = PartBuffers(plan, batch: chunk, productWidth: { 4 * $0.count }, weights: weights)
+    let reverse = input.reverse
+    // The bias is added by the gate kernel rather than in a pass over the projection.
+    let bias = w.combinedBias
+    let bp = bias?.pointer
+
+    let gates = withProjectionBuffer(count: T * B * G, saving: saving) { gp in
+        projectInputs(input.x, weight: w.weightIH, bias: nil, into: gp)
+        plan.run(steps: T) { s, p in
+            let t = reverse ? T - 1 - s : s
+            let prev = s == 0 ? h0 : UnsafePointer(yp + (reverse ? t + 1 : t - 1) * B * H)
+            let range = plan.ranges[p], width = range.count, j0 = range.lowerBound
+            let product = buffers.product[p]
+            var r0 = 0
+            while r0 < B {
+                let rows = min(chunk, B - r0)
+                weights[p].multiply(
+                    m: rows, a: prev + r0 * H, lda: H, beta: 0, c: product, ldc: 4 * width, scratch: buffers.scratch[p])
+                for b in r0..<(r0 + rows) {
+                    let row = (t * B + b) * H + j0
+                    rk_lstm_forward(
+                        width, gp + (t * B + b) * G + j0, H, bp.map { $0 + j0 }, product + (b - r0) * 4 * width, width, cp + b * H + j0,
+                        saving ? cPrev + row : nil, saving ? tanhC + row : nil, yp + row, saving ? 1 : 0)
+                }
+                r0 += rows
+            }
+        }
+    }
+    let last = reverse ? 0 : T - 1
+    var hN = uninitializedTensor([B, H])
+    hN.mutablePointer().update(from: yp + last * B * H, count: B * H)
+    withExtendedLifetime(bias) {}
+    guard saving else { return (y, hN, c, LSTMSaved(gates: gates, cPrev: gates, tanhC: gates, hPrev: gates, hRaw: nil)) }
+    let hPrev = previousStates(h0: input.h0, y: y, reverse: reverse)
+    return (y, hN, c, LSTMSaved(
+        gates: try! gates.reshaped([T, B, G]), cPrev: cPrevAll, tanhC: tanhCAll, hPrev: hPrev, hRaw: nil))
+}
+
+/// BPTT of the fast path. Part p owns units `range`: at each step (in reverse processing
+/// order) it forms dh for its units from the previous step's dA (dA·W_hh[:, range]) and dY,
+/// then the gate gradients of its units (`rk_lstm_backward`).
+func lstmBackwardFast(
+    _ input: SequenceInput, _ w: SequenceWeights, _ saved: LSTMSaved,
+    dY: Tensor, dHN: Tensor, dCN: Tensor, needsInputGradient: Bool
+) -> SequenceGradients {
+    let T = input.steps, B = input.batch, H = w.weightIH.shape[0] / 4, G = 4 * H
+    var dA = uninitializedTensor([T, B, G])  // written in full by the loop
+    var dh = dHN, dc = dCN
+    let dap = dA.mutablePointer(), dhp = dh.mutablePointer(), dcp = dc.mutablePointer(), dyp = dY.pointer
+    let gates = saved.gates.pointer, cPrev = saved.cPrev.pointer, tanhC = saved.tanhC.pointer
+    let plan = StepPlan(hidden: H, stateSize: H, batch: B, gates: 4)
+    let weights = plan.ranges.map { packColumns(w.weightHH.pointer, rows: G, columns: H, range: $0) }
+    let buffers = PartBuffers(plan, batch: B, productWidth: { _ in 0 }, weights: weights)
+    let reverse = input.reverse
+    // Backward step s handles time t(s); forward processed t = 0…T−1 (or T−1…0 reversed).
+    func time(_ s: Int) -> Int { reverse ? s : T - 1 - s }
+
+    plan.run(steps: T) { s, p in
+        let t = time(s)
+        let range = plan.ranges[p], width = range.count, j0 = range.lowerBound
+        if s > 0 {
+            weights[p].multiply(
+                m: B, a: dap + time(s - 1) * B * G, lda: G, beta: 0, c: dhp + j0, ldc: H, scratch: buffers.scratch[p])
+        }
+        for b in 0..<B {
+            let dhb = dhp + b * H + j0, dy = dyp + (t * B + b) * H + j0
+            for j in 0..<width { dhb[j] += dy[j] }
+            let row = (t * B + b) * H + j0
+            rk_lstm_backward(
+                width, gates + (t * B + b) * G + j0, H, cPrev + row, tanhC + row, dhb, dcp + b * H + j0,
+                dap + (t * B + b) * G + j0, H)
+        }
+    }
+    // dh_0 = dA of the first processed step · W_hh.
+    gemm(dap + time(T - 1) * B * G, w.weightHH.pointer, dhp, m: B, n: H, k: G)
+
+    let rows = T * B
+    var dWeightHH = uninitializedTensor([G, H])
+    gemm(dap, saved.hPrev.pointer, dWeightHH.mutablePointer(), m: G, n: H, k: rows, transposeA: true)
+    let (dX, dWeightIH, dBias) = inputSideGradients(
+        dA, x: input.x, weight: w.weightIH, needsInputGradient: needsInputGradient)
+    return SequenceGradients(
+        x: dX, h0: dh, c0: dc, weightIH: dWeightIH, weightHH: dWeightHH,
+        biasIH: w.biasIH == nil ? nil : dBias, biasHH: w.biasHH == nil ? nil : dBias)
 }

@@ -130,6 +130,12 @@ extension Tensor {
     var pointer: UnsafePointer<Float> { UnsafePointer(storage.pointer) }
 }
 
+/// A tensor whose elements are not initialised: for buffers the caller overwrites entirely
+/// (a product with beta 0, a copy), which saves a pass over memory.
+func uninitializedTensor(_ shape: [Int]) -> Tensor {
+    Tensor(storage: TensorStorage(count: Shape.count(shape)), shape: shape)
+}
+
 /// X ⊙ d_g for gate g's input mask: [T·B, I], row r belonging to example r mod B.
 func maskedInput(_ x: Tensor, masks: Tensor, gate: Int) -> Tensor {
     let batch = x.shape[1], width = x.shape[2], rows = x.shape[0] * batch
@@ -145,7 +151,8 @@ func maskedInput(_ x: Tensor, masks: Tensor, gate: Int) -> Tensor {
 /// per-gate input masks, gate g projects X ⊙ d_g.
 func projectInputs(_ x: Tensor, weight: Tensor, bias: Tensor?, masks: Tensor? = nil) -> Tensor {
     let rows = x.shape[0] * x.shape[1], gates = weight.shape[0], inputSize = x.shape[2]
-    var out = Tensor.zeros([x.shape[0], x.shape[1], gates])
+    // Every element is written: by the bias rows and the product, or by the product alone.
+    var out = masks == nil ? uninitializedTensor([x.shape[0], x.shape[1], gates]) : Tensor.zeros([x.shape[0], x.shape[1], gates])
     let o = out.mutablePointer()
     if let bias {
         bias.withUnsafeBufferPointer { b in
@@ -166,20 +173,49 @@ func projectInputs(_ x: Tensor, weight: Tensor, bias: Tensor?, masks: Tensor? = 
     return out
 }
 
+/// The unmasked input projection into `o` ([T·B, G], every element written): for the fast
+/// path, which keeps it in a reusable workspace when no backward pass will need it.
+func projectInputs(_ x: Tensor, weight: Tensor, bias: Tensor?, into o: UnsafeMutablePointer<Float>) {
+    let rows = x.shape[0] * x.shape[1], gates = weight.shape[0], inputSize = x.shape[2]
+    if let bias {
+        let b = bias.pointer
+        for r in 0..<rows { (o + r * gates).update(from: b, count: gates) }
+    }
+    gemm(x.pointer, weight.pointer, o, m: rows, n: gates, k: inputSize, transposeB: true, beta: bias == nil ? 0 : 1)
+}
+
+/// Runs `body` with a [T·B, G] buffer for the input projection: a tensor kept for the
+/// backward pass when `saving`, else a workspace reused across calls (no page faults from
+/// fresh multi-megabyte allocations on every inference call).
+func withProjectionBuffer(
+    count: Int, saving: Bool, _ body: (UnsafeMutablePointer<Float>) -> Void
+) -> Tensor {
+    guard saving else {
+        GEMMScratch.shared.withBuffer(count: count) { body($0) }
+        return Tensor.zeros([0])
+    }
+    var t = uninitializedTensor([count])
+    body(t.mutablePointer())
+    return t
+}
+
 /// Weight and input gradients from the pre-activation gradients of all steps at once:
 /// dW_ih = dAᵀ·X, db = Σ dA, dX = dA·W_ih (per gate through its input mask when masked).
+/// Without `needsInputGradient` (x is data, not a variable) dX is skipped and returned empty.
 func inputSideGradients(
-    _ dA: Tensor, x: Tensor, weight: Tensor, masks: Tensor? = nil
+    _ dA: Tensor, x: Tensor, weight: Tensor, masks: Tensor? = nil, needsInputGradient: Bool = true
 ) -> (dX: Tensor, dWeight: Tensor, dBias: Tensor) {
     let rows = x.shape[0] * x.shape[1], gates = weight.shape[0], inputSize = x.shape[2]
-    var dWeight = Tensor.zeros([gates, inputSize])
-    var dX = Tensor.zeros(x.shape)
+    var dWeight = masks == nil ? uninitializedTensor([gates, inputSize]) : Tensor.zeros([gates, inputSize])
     let dBias = columnSums(dA, rows: rows, columns: gates)
     guard let masks else {
         gemm(dA.pointer, x.pointer, dWeight.mutablePointer(), m: gates, n: inputSize, k: rows, transposeA: true)
+        guard needsInputGradient else { return (Tensor.zeros([0]), dWeight, dBias) }
+        var dX = uninitializedTensor(x.shape)
         gemm(dA.pointer, weight.pointer, dX.mutablePointer(), m: rows, n: inputSize, k: gates)
         return (dX, dWeight, dBias)
     }
+    var dX = Tensor.zeros(x.shape)
     let blocks = masks.shape[0], block = gates / blocks, batch = x.shape[1]
     var partial = Tensor.zeros([rows, inputSize])
     let dw = dWeight.mutablePointer(), dx = dX.mutablePointer(), tmp = partial.mutablePointer()
@@ -224,4 +260,124 @@ func gemm(
 ) {
     guard m > 0 else { return }
     try! GEMM.sgemm(m: m, a: a, lda: lda ?? b.k, packedB: b, beta: beta, c: c, ldc: ldc ?? b.n)
+}
+
+// MARK: The fast path: whole sequences, standard activations, split across threads
+
+extension SequenceInput {
+    /// Whether the cell-specific fast path applies: every step valid, no dropout masks, and
+    /// the standard activations (sigmoid gates, tanh candidate; tanh or relu for SimpleRNN).
+    func allowsFastPath(_ kind: CellKind, projected: Bool) -> Bool {
+        guard valid == nil, inputMasks == nil, recurrentMasks == nil, !projected else { return false }
+        switch kind {
+        case .simpleRNN: return activation == .tanh || activation == .relu
+        case .lstm, .gru(resetAfter: true): return activation == .tanh && recurrentActivation == .sigmoid
+        case .gru(resetAfter: false): return false
+        }
+    }
+}
+
+/// How the time loop of a fast-path op is cut: each step's hidden units are split into parts
+/// (one per thread), and part p computes the recurrent product and the gates of its units for
+/// every batch row; `GEMMThreads.runSteps` puts one barrier between steps. Small steps stay on
+/// one thread (batch-1 streaming with a small layer).
+struct StepPlan {
+    /// Hidden-unit ranges, one per part.
+    let ranges: [Range<Int>]
+    let threads: Int
+
+    /// Multiply-adds per step below which the loop stays on one thread.
+    static let parallelThreshold = 48 * 1024
+
+    init(hidden: Int, stateSize: Int, batch: Int, gates: Int) {
+        let threads = gemmMaxThreads
+        let work = batch * gates * hidden * stateSize
+        if threads >= 2 && hidden >= 32 && work >= Self.parallelThreshold {
+            // Two parts cut at a multiple of 16 (the widest vector) for aligned gate slices.
+            let half = min(hidden - 16, max(16, (hidden / 2 + 8) / 16 * 16))
+            ranges = [0..<half, half..<hidden]
+            self.threads = 2
+        } else {
+            ranges = [0..<hidden]
+            self.threads = 1
+        }
+    }
+
+    var parts: Int { ranges.count }
+
+    /// Batch rows per product inside a step: small chunks keep the product's output hot
+    /// between the product and the gate kernel when the part's weights stay in L2 anyway;
+    /// larger weights are streamed once per step over the whole batch.
+    static func rowChunk(batch: Int, partWeightFloats: Int) -> Int {
+        partWeightFloats * 4 <= 640 * 1024 ? min(batch, 24) : batch
+    }
+
+    /// Runs `body(step, part)` over `steps` steps.
+    func run(steps: Int, _ body: (_ step: Int, _ part: Int) -> Void) {
+        GEMMThreads.shared.runSteps(steps: steps, parts: parts, threads: threads, body)
+    }
+}
+
+/// Rows {g·H + range} of a gate-stacked weight [gates·H, columns], packed as the right operand
+/// of h·Wᵀ: k = columns, n = gates·|range| (gate-major).
+func packGateRows(
+    _ w: UnsafePointer<Float>, hidden H: Int, columns: Int, gates: Int, range: Range<Int>
+) -> PackedMatrix {
+    let width = range.count
+    if gates == 1 || width == H {
+        return pack(w + range.lowerBound * columns, rows: gates * width, columns: columns, transposed: true)
+    }
+    var gathered = Tensor.zeros([gates * width, columns])
+    let g = gathered.mutablePointer()
+    for gate in 0..<gates {
+        (g + gate * width * columns).update(from: w + (gate * H + range.lowerBound) * columns, count: width * columns)
+    }
+    return pack(g, rows: gates * width, columns: columns, transposed: true)
+}
+
+/// Columns `range` of a weight [rows, columns], packed as the right operand of dA·W
+/// (k = rows, n = |range|).
+func packColumns(_ w: UnsafePointer<Float>, rows: Int, columns: Int, range: Range<Int>) -> PackedMatrix {
+    try! PackedMatrix(w + range.lowerBound, k: rows, n: range.count, ldb: columns, transposed: false)
+}
+
+/// Per-part buffers of a fast-path loop, allocated once per call (nothing is allocated inside
+/// the time loop): the part's slice of the recurrent product and the A-packing scratch.
+struct PartBuffers {
+    private var storage: [Tensor]
+    let product: [UnsafeMutablePointer<Float>]
+    let scratch: [UnsafeMutablePointer<Float>]
+
+    init(_ plan: StepPlan, batch: Int, productWidth: (Range<Int>) -> Int, weights: [PackedMatrix]) {
+        var storage: [Tensor] = []
+        for (range, w) in zip(plan.ranges, weights) {
+            storage.append(Tensor.zeros([max(1, batch * productWidth(range))]))
+            storage.append(Tensor.zeros([w.scratchCount(m: batch)]))
+        }
+        self.storage = storage
+        product = stride(from: 0, to: storage.count, by: 2).map { storage[$0].pointer.mutable }
+        scratch = stride(from: 1, to: storage.count, by: 2).map { storage[$0].pointer.mutable }
+    }
+}
+
+extension UnsafePointer {
+    /// For buffers this op owns and has made unique.
+    var mutable: UnsafeMutablePointer<Pointee> { UnsafeMutablePointer(mutating: self) }
+}
+
+/// h entering each step, [T, B, P], from h0 and the outputs y (time-major, processing order).
+func previousStates(h0: Tensor, y: Tensor, reverse: Bool) -> Tensor {
+    let T = y.shape[0], row = y.count / max(1, T)
+    var out = uninitializedTensor(y.shape)
+    let o = out.mutablePointer(), yp = y.pointer
+    let first = reverse ? T - 1 : 0
+    (o + first * row).update(from: h0.pointer, count: row)
+    if T > 1 {
+        if reverse {
+            o.update(from: yp + row, count: (T - 1) * row)
+        } else {
+            (o + row).update(from: yp, count: (T - 1) * row)
+        }
+    }
+    return out
 }

@@ -23,9 +23,30 @@ func recordSequence(
         weightIH: weightIH.value, weightHH: weightHH.value, biasIH: biasIH?.value, biasHH: biasHH?.value,
         weightHR: weightHR?.value)
 
+    // Whether a backward pass can follow: otherwise nothing is saved for it.
+    let optional = [c0, biasIH, biasHH, weightHR]
+    let inputs = [x, h0, weightIH, weightHH] + optional.compactMap { $0 }
+    let saving = GradientMode.isEnabled && inputs.contains { $0.requiresGrad }
+    let fast = input.allowsFastPath(kind, projected: weightHR != nil)
+    let needsDX = x.requiresGrad
+
     let results: [Tensor]
     let backward: ([Tensor]) -> SequenceGradients
     switch kind {
+    case .lstm where fast:
+        let r = lstmForwardFast(input, weights, saving: saving)
+        results = [r.y, r.hN, r.cN]
+        backward = { g in
+            lstmBackwardFast(input, weights, r.saved, dY: g[0], dHN: g[1], dCN: g[2], needsInputGradient: needsDX)
+        }
+    case .gru(resetAfter: true) where fast:
+        let r = gruForwardFast(input, weights, saving: saving)
+        results = [r.y, r.hN]
+        backward = { g in gruBackwardFast(input, weights, r.saved, dY: g[0], dHN: g[1], needsInputGradient: needsDX) }
+    case .simpleRNN where fast:
+        let r = simpleRNNForwardFast(input, weights, saving: saving)
+        results = [r.y, r.hN]
+        backward = { g in simpleRNNBackwardFast(input, weights, r.saved, dY: g[0], dHN: g[1], needsInputGradient: needsDX) }
     case .lstm:
         let r = lstmForward(input, weights)
         results = [r.y, r.hN, r.cN]
@@ -40,10 +61,12 @@ func recordSequence(
         backward = { g in simpleRNNBackward(input, weights, r.saved, dY: g[0], dHN: g[1]) }
     }
 
+    guard saving else {
+        // Nothing to differentiate: the results as constants, without the flattening below.
+        return (Variable(results[0]), Variable(results[1]), results.count > 2 ? Variable(results[2]) : nil)
+    }
     let shapes = results.map(\.shape), sizes = results.map(\.count)
     let flat = try Tensor.concatenate(results.map { try $0.reshaped([-1]) }, axis: 0)
-    let optional = [c0, biasIH, biasHH, weightHR]
-    let inputs = [x, h0, weightIH, weightHH] + optional.compactMap { $0 }
     let combined = Variable.record(flat, inputs: inputs) { g in
         let pieces = try g.split(sizes: sizes, axis: 0)
         let d = backward(try zip(pieces, shapes).map { try $0.reshaped($1) })

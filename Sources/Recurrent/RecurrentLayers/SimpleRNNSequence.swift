@@ -1,3 +1,5 @@
+import CRecurrentKernels
+
 // Simple (Elman) RNN over a whole sequence: forward, then its backpropagation through time.
 //
 //   h' = act(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh),   act = tanh (default), relu, …
@@ -71,6 +73,91 @@ func simpleRNNBackward(
 
     let dWeightHH = recurrent.weightGradient(dA.pointer, lda: H, hPrev: saved.hPrev.pointer, rows: T * B)
     let (dX, dWeightIH, dBias) = inputSideGradients(dA, x: input.x, weight: w.weightIH, masks: input.inputMasks)
+    return SequenceGradients(
+        x: dX, h0: dh, c0: nil, weightIH: dWeightIH, weightHH: dWeightHH,
+        biasIH: w.biasIH == nil ? nil : dBias, biasHH: w.biasHH == nil ? nil : dBias)
+}
+
+// MARK: Fast path (every step valid, no dropout masks, tanh or relu)
+
+func simpleRNNForwardFast(
+    _ input: SequenceInput, _ w: SequenceWeights, saving: Bool
+) -> (y: Tensor, hN: Tensor, saved: SimpleRNNSaved) {
+    let T = input.steps, B = input.batch, H = w.weightHH.shape[1]
+    var y = uninitializedTensor([T, B, H])  // written in full by the loop
+    let yp = y.mutablePointer(), h0 = input.h0.pointer
+    let relu: Int32 = input.activation == .relu ? 1 : 0
+    let plan = StepPlan(hidden: H, stateSize: H, batch: B, gates: 1)
+    let weights = plan.ranges.map { packGateRows(w.weightHH.pointer, hidden: H, columns: H, gates: 1, range: $0) }
+    let chunk = StepPlan.rowChunk(batch: B, partWeightFloats: plan.ranges[0].count * H)
+    let buffers = PartBuffers(plan, batch: chunk, productWidth: { $0.count }, weights: weights)
+    let reverse = input.reverse
+    let bias = w.combinedBias  // added by the step kernel
+    let bp = bias?.pointer
+
+    let a = withProjectionBuffer(count: T * B * H, saving: saving) { ap in
+        projectInputs(input.x, weight: w.weightIH, bias: nil, into: ap)
+        plan.run(steps: T) { s, p in
+            let t = reverse ? T - 1 - s : s
+            let prev = s == 0 ? h0 : UnsafePointer(yp + (reverse ? t + 1 : t - 1) * B * H)
+            let range = plan.ranges[p], width = range.count, j0 = range.lowerBound
+            let product = buffers.product[p]
+            var r0 = 0
+            while r0 < B {
+                let rows = min(chunk, B - r0)
+                weights[p].multiply(
+                    m: rows, a: prev + r0 * H, lda: H, beta: 0, c: product, ldc: width, scratch: buffers.scratch[p])
+                for b in r0..<(r0 + rows) {
+                    let row = (t * B + b) * H + j0
+                    rk_rnn_forward(width, ap + row, bp.map { $0 + j0 }, product + (b - r0) * width, yp + row, relu)
+                }
+                r0 += rows
+            }
+        }
+    }
+    let last = reverse ? 0 : T - 1
+    var hN = uninitializedTensor([B, H])
+    hN.mutablePointer().update(from: yp + last * B * H, count: B * H)
+    withExtendedLifetime(bias) {}
+    guard saving else { return (y, hN, SimpleRNNSaved(activations: a, hPrev: a)) }
+    let hPrev = previousStates(h0: input.h0, y: y, reverse: reverse)
+    return (y, hN, SimpleRNNSaved(activations: try! a.reshaped([T, B, H]), hPrev: hPrev))
+}
+
+func simpleRNNBackwardFast(
+    _ input: SequenceInput, _ w: SequenceWeights, _ saved: SimpleRNNSaved,
+    dY: Tensor, dHN: Tensor, needsInputGradient: Bool
+) -> SequenceGradients {
+    let T = input.steps, B = input.batch, H = w.weightHH.shape[1]
+    var dA = uninitializedTensor([T, B, H]), dh = dHN  // dA is written in full by the loop
+    let dap = dA.mutablePointer(), dhp = dh.mutablePointer(), dyp = dY.pointer, act = saved.activations.pointer
+    let relu: Int32 = input.activation == .relu ? 1 : 0
+    let plan = StepPlan(hidden: H, stateSize: H, batch: B, gates: 1)
+    let weights = plan.ranges.map { packColumns(w.weightHH.pointer, rows: H, columns: H, range: $0) }
+    let buffers = PartBuffers(plan, batch: B, productWidth: { _ in 0 }, weights: weights)
+    let reverse = input.reverse
+    func time(_ s: Int) -> Int { reverse ? s : T - 1 - s }
+
+    plan.run(steps: T) { s, p in
+        let t = time(s)
+        let range = plan.ranges[p], width = range.count, j0 = range.lowerBound
+        if s > 0 {
+            weights[p].multiply(
+                m: B, a: dap + time(s - 1) * B * H, lda: H, beta: 0, c: dhp + j0, ldc: H, scratch: buffers.scratch[p])
+        }
+        for b in 0..<B {
+            let dhb = dhp + b * H + j0, dy = dyp + (t * B + b) * H + j0
+            for j in 0..<width { dhb[j] += dy[j] }
+            let row = (t * B + b) * H + j0
+            rk_rnn_backward(width, act + row, dhb, dap + row, relu)
+        }
+    }
+    gemm(dap + time(T - 1) * B * H, w.weightHH.pointer, dhp, m: B, n: H, k: H)
+
+    var dWeightHH = uninitializedTensor([H, H])
+    gemm(dap, saved.hPrev.pointer, dWeightHH.mutablePointer(), m: H, n: H, k: T * B, transposeA: true)
+    let (dX, dWeightIH, dBias) = inputSideGradients(
+        dA, x: input.x, weight: w.weightIH, needsInputGradient: needsInputGradient)
     return SequenceGradients(
         x: dX, h0: dh, c0: nil, weightIH: dWeightIH, weightHH: dWeightHH,
         biasIH: w.biasIH == nil ? nil : dBias, biasHH: w.biasHH == nil ? nil : dBias)

@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""Runs `recurrent-bench rnn` (ours) and bench/peer.py (PyTorch, ONNX Runtime, torch.mm SGEMM)
+interleaved — ours, theirs, ours, theirs… for several rounds — then the peak-memory processes,
+and prints one table of medians. Usually started through bench/compare.sh, which builds ours.
+
+    python bench/compare.py --ours PATH/TO/recurrent-bench [--rounds 5] [--quick]
+                            [--configs A,B,C,D] [--cells rnn,lstm,gru] [--modes inference,training]
+                            [--no-memory] [--output FILE.md] [--raw FILE.jsonl]
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+CONFIGS = {  # (batch, seq_len, input, hidden, layers), as in peer.py / RNNBench.swift
+    "A": (32, 50, 100, 128, 2),
+    "B": (64, 100, 32, 256, 1),
+    "C": (1, 100, 64, 128, 1),
+    "D": (128, 35, 512, 512, 2),
+}
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+CELL_NAMES = {"rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+
+
+def flops_per_sequence(config, cell, training):
+    b, t, i, h, layers = CONFIGS[config]
+    total = sum(2 * t * b * ((i if layer == 0 else h) + h) * GATES[cell] * h for layer in range(layers))
+    return (3 if training else 1) * total / b
+
+
+def run_json(command):
+    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if result.returncode != 0:
+        sys.stderr.write(result.stderr)
+        raise SystemExit(f"command failed ({result.returncode}): {' '.join(command)}")
+    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def targets(config, cell, mode, torch_rate, ort_rate, sgemm_gflops):
+    """The row's target in sequences per second (bench/README.md, "Targets")."""
+    sgemm_rate = sgemm_gflops * 1e9 / flops_per_sequence(config, cell, mode == "training")
+    if mode == "training":
+        return min(1.5 * torch_rate, 0.75 * sgemm_rate)
+    best = max(r for r in (torch_rate, ort_rate) if r is not None)
+    target = min(1.2 * best, 0.85 * sgemm_rate)
+    if CONFIGS[config][0] == 1:  # streaming latency: also ≥ 3× PyTorch and ≥ 1.5× ONNX Runtime
+        target = max(target, 3 * torch_rate, 1.5 * (ort_rate or 0))
+    return target
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--ours", required=True, help="path of the built recurrent-bench executable")
+    parser.add_argument("--python", default=sys.executable)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--min-time", type=float, default=0.4)
+    parser.add_argument("--min-iters", type=int, default=2)
+    parser.add_argument("--configs", default="A,B,C,D")
+    parser.add_argument("--cells", default="rnn,lstm,gru")
+    parser.add_argument("--modes", default="inference,training")
+    parser.add_argument("--memory-steps", type=int, default=3)
+    parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 1 round, short timings, 1 memory step")
+    parser.add_argument("--output", help="also write the tables (markdown) to this file")
+    parser.add_argument("--raw", help="also write every measurement (JSON lines) to this file")
+    args = parser.parse_args()
+    if args.quick:
+        args.rounds, args.min_time, args.min_iters, args.memory_steps = 1, 0.1, 1, 1
+
+    selection = ["--configs", args.configs, "--cells", args.cells, "--modes", args.modes,
+                 "--min-time", str(args.min_time), "--min-iters", str(args.min_iters)]
+    ours_cmd = [args.ours, "rnn", "--json"] + selection
+    peer = [args.python, os.path.join(HERE, "peer.py")]
+    raw = []
+    started = time.time()
+    for r in range(args.rounds):
+        sys.stderr.write(f"round {r + 1}/{args.rounds}: ours… ")
+        sys.stderr.flush()
+        for m in run_json(ours_cmd):
+            m["round"] = r
+            raw.append(m)
+        sys.stderr.write("theirs… ")
+        sys.stderr.flush()
+        for m in run_json(peer + ["sgemm", "--min-time", str(args.min_time)]) + run_json(peer + ["rnn"] + selection):
+            m["round"] = r
+            raw.append(m)
+        sys.stderr.write(f"({time.time() - started:.0f} s)\n")
+
+    memory = []
+    if not args.no_memory and "training" in args.modes.split(","):
+        for config in args.configs.split(","):
+            for cell in args.cells.split(","):
+                sys.stderr.write(f"memory {config} {cell}\n")
+                memory += run_json([args.ours, "rnn", "--memory", config, cell, "--steps", str(args.memory_steps)])
+                memory += run_json(peer + ["memory", config, cell, "--steps", str(args.memory_steps)])
+    raw += memory
+    elapsed = time.time() - started
+
+    def median(side, config=None, cell=None, mode=None, key="seq_per_s"):
+        values = [m[key] for m in raw if m["side"] == side and m.get("config") == config
+                  and m.get("cell") == cell and m.get("mode") == mode and key in m]
+        return statistics.median(values) if values else None
+
+    sgemm = median("sgemm", key="gflops")
+    import torch  # noqa: only for its version
+    try:
+        import onnxruntime
+        ort_version = onnxruntime.__version__
+    except ImportError:
+        ort_version = "absent"
+    lines = []
+    lines.append(f"Date: {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}; machine: {cpu_model()}, "
+                 f"{os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}; "
+                 f"torch {torch.__version__}, onnxruntime {ort_version}; 2 threads each, float32, time-major.")
+    lines.append(f"Rounds: {args.rounds} (interleaved ours/theirs), medians shown; "
+                 f"min time per row and round {args.min_time} s; total {elapsed / 60:.1f} min.")
+    lines.append(f"Two-thread SGEMM (torch.mm 4480×512 @ 512×2048), median: **{sgemm:.1f} GFLOP/s**.")
+    lines.append("")
+    lines.append("| config | cell | mode | ours seq/s | PyTorch seq/s | ONNX RT seq/s | ours / best peer "
+                 "| ours GFLOP/s | of SGEMM | target seq/s | met |")
+    lines.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|:---:|")
+    met_count = total = 0
+    for config in args.configs.split(","):
+        for cell in args.cells.split(","):
+            for mode in args.modes.split(","):
+                ours = median("ours", config, cell, mode)
+                torch_rate = median("torch", config, cell, mode)
+                ort_rate = median("ort", config, cell, mode)
+                if ours is None or torch_rate is None:
+                    continue
+                gflops = median("ours", config, cell, mode, key="gflops")
+                best = max(r for r in (torch_rate, ort_rate) if r is not None)
+                target = targets(config, cell, mode, torch_rate, ort_rate, sgemm)
+                met = ours >= target
+                met_count += met
+                total += 1
+                lines.append(
+                    f"| {config} | {CELL_NAMES[cell]} | {mode} | {ours:,.0f} | {torch_rate:,.0f} | "
+                    + (f"{ort_rate:,.0f}" if ort_rate is not None else "—")
+                    + f" | {ours / best:.2f}× | {gflops:.1f} | {gflops / sgemm:.0%} | {target:,.0f} | "
+                    + ("yes" if met else "**no**") + " |")
+    lines.append("")
+    lines.append(f"Throughput targets met: {met_count} of {total} rows.")
+    if memory:
+        lines.append("")
+        lines.append("Peak resident memory of a training process (ru_maxrss after "
+                     f"{args.memory_steps} training steps; in parentheses the growth over the process's "
+                     "footprint before the model was built):")
+        lines.append("")
+        lines.append("| config | cell | ours MiB | PyTorch MiB | met |")
+        lines.append("|---|---|---:|---:|:---:|")
+        for config in args.configs.split(","):
+            for cell in args.cells.split(","):
+                o = next((m for m in memory if m["side"] == "ours" and m["config"] == config and m["cell"] == cell), None)
+                t = next((m for m in memory if m["side"] == "torch" and m["config"] == config and m["cell"] == cell), None)
+                if not o or not t:
+                    continue
+                mib = lambda m, k: m[k] / 1024
+                lines.append(
+                    f"| {config} | {CELL_NAMES[cell]} | {mib(o, 'maxrss_kb'):.0f} "
+                    f"(+{mib(o, 'maxrss_kb') - mib(o, 'baseline_kb'):.0f}) | {mib(t, 'maxrss_kb'):.0f} "
+                    f"(+{mib(t, 'maxrss_kb') - mib(t, 'baseline_kb'):.0f}) | "
+                    + ("yes" if o["maxrss_kb"] <= t["maxrss_kb"] else "**no**") + " |")
+    text = "\n".join(lines)
+    print(text)
+    if args.output:
+        with open(args.output, "w") as f:
+            f.write(text + "\n")
+    if args.raw:
+        with open(args.raw, "w") as f:
+            for m in raw:
+                f.write(json.dumps(m) + "\n")
+
+
+if __name__ == "__main__":
+    main()
