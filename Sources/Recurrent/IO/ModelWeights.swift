@@ -13,20 +13,7 @@ extension Model {
                     + "or by Input(shape:)); build the model before loading weights")
         }
         let tensors = (self as? Sequential)?.renamingIndexKeys(tensors) ?? tensors
-        for (name, variable) in expected {
-            guard let t = tensors[name] else {
-                throw RecurrentError.invalidArgument("state dict: missing \(name) \(Shape.describe(variable.shape))")
-            }
-            guard t.shape == variable.shape else {
-                throw RecurrentError.shapeMismatch(
-                    operation: "state dict entry \(name)", expected: Shape.describe(variable.shape), got: t.shape)
-            }
-        }
-        let names = Set(expected.map(\.name))
-        if let extra = tensors.keys.sorted().first(where: { !names.contains($0) }) {
-            throw RecurrentError.invalidArgument("state dict: unexpected entry \(extra) for this \(type(of: self))")
-        }
-        for (name, variable) in expected { variable.value = tensors[name]! }
+        try assignStateDict(tensors, to: expected, owner: "this \(type(of: self))")
     }
 
     /// Loads a PyTorch `state_dict` saved with `safetensors.torch.save_file(model.state_dict(), path)`.

@@ -10,19 +10,27 @@ extension RecurrentLayer {
             }
             build(inputSize: w.shape[1])
         }
-        let parameters = namedParameters
-        for (name, variable) in parameters {
-            guard let t = tensors[name] else {
-                throw RecurrentError.invalidArgument("state dict: missing \(name) \(Shape.describe(variable.shape))")
-            }
-            guard t.shape == variable.shape else {
-                throw RecurrentError.shapeMismatch(
-                    operation: "state dict entry \(name)", expected: Shape.describe(variable.shape), got: t.shape)
-            }
-        }
-        if let extra = tensors.keys.sorted().first(where: { key in !parameters.contains { $0.name == key } }) {
-            throw RecurrentError.invalidArgument("state dict: unexpected entry \(extra) for this \(name) layer")
-        }
-        for (name, variable) in parameters { variable.value = tensors[name]! }
+        try assignStateDict(tensors, to: namedParameters, owner: "this \(name) layer")
     }
+}
+
+/// Checks that `tensors` holds every parameter with its shape and nothing else, naming the first
+/// mismatch, then sets the parameters' values.
+func assignStateDict(
+    _ tensors: [String: Tensor], to parameters: [(name: String, variable: Variable)], owner: String
+) throws {
+    for (name, variable) in parameters {
+        guard let t = tensors[name] else {
+            throw RecurrentError.invalidArgument("state dict: missing \(name) \(Shape.describe(variable.shape))")
+        }
+        guard t.shape == variable.shape else {
+            throw RecurrentError.shapeMismatch(
+                operation: "state dict entry \(name)", expected: Shape.describe(variable.shape), got: t.shape)
+        }
+    }
+    let names = Set(parameters.map(\.name))
+    if let extra = tensors.keys.sorted().first(where: { !names.contains($0) }) {
+        throw RecurrentError.invalidArgument("state dict: unexpected entry \(extra) for \(owner)")
+    }
+    for (name, variable) in parameters { variable.value = tensors[name]! }
 }
