@@ -146,6 +146,13 @@ import Testing
         #expect(lines[0] == "Epoch 1/2")
         #expect(lines[1].hasPrefix("3/3 - "))
         #expect(lines[1].contains("/step - loss: ") && lines[1].contains(" - mae: ") && lines[1].contains(" - val_loss: "))
+        // validationData overrides validationSplit (all 20 examples train: 3 batches of 8), and a
+        // metric listed twice is reported once.
+        output = ""
+        model.compile(optimizer: Adam(), loss: .meanSquaredError, metrics: [.meanAbsoluteError, .meanAbsoluteError])
+        try model.fit(x, y, batchSize: 8, epochs: 1, verbose: 2, validationSplit: 0.5, validationData: (x, y))
+        #expect(output.split(separator: "\n")[1].hasPrefix("3/3 - "))
+        #expect(output.components(separatedBy: " - mae: ").count == 2)
         output = ""
         try model.fit(x, y, epochs: 1, verbose: 0)
         #expect(output.isEmpty)

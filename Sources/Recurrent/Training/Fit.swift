@@ -18,9 +18,10 @@ public struct History: Sendable {
 
 extension Model {
     /// Keras's `compile`. With an optimizer created without parameters (`Adam()`), `fit` hands
-    /// it the model's parameters once the model is built.
+    /// it the model's parameters once the model is built. A metric listed twice is kept once.
     public func compile(optimizer: Optimizer = RMSprop(), loss: Loss, metrics: [Metric] = []) {
-        compiled = CompiledSettings(optimizer: optimizer, loss: loss, metrics: metrics)
+        var names = Set<String>()
+        compiled = CompiledSettings(optimizer: optimizer, loss: loss, metrics: metrics.filter { names.insert($0.name).inserted })
     }
 
     /// Trains on `x` (one example per row) against `y` for `epochs` passes.
@@ -54,7 +55,8 @@ extension Model {
         guard (0..<1).contains(validationSplit) else {
             throw RecurrentError.invalidArgument("fit: validationSplit must be in [0, 1), got \(validationSplit)")
         }
-        let heldOut = Int(Float(count) * validationSplit)
+        // As in Keras, validationData overrides validationSplit.
+        let heldOut = validationData == nil ? Int(Float(count) * validationSplit) : 0
         let trainCount = count - heldOut
         guard trainCount > 0 else {
             throw RecurrentError.invalidArgument("fit: validationSplit \(validationSplit) leaves no training examples")
