@@ -57,6 +57,12 @@ void rk_rnn_forward(size_t n, float *xp, const float *bias, const float *rp, flo
 /// Simple RNN: da = dh · act'(y) from the step's output y.
 void rk_rnn_backward(size_t n, const float *y, const float *dh, float *da, int relu);
 
+/// One Adam step (no AMSGrad) over n elements, per element and in this order, each operation
+/// rounded to float (no fused multiply-add): q = p·decay; d = g + l2·q; m = b1·m + (1 − b1)·d;
+/// v = b2·v + ((1 − b2)·d)·d; p = q − (step·m) / (√v / c2 + eps).
+void rk_adam_update(size_t n, float *p, const float *g, float *m, float *v, float decay, float l2,
+                    float b1, float b2, float step, float c2, float eps);
+
 #ifdef __cplusplus
 }
 #endif

@@ -221,9 +221,11 @@ func gruBackwardFast(
     dY: Tensor, dHN: Tensor, needsInputGradient: Bool
 ) -> SequenceGradients {
     let T = input.steps, B = input.batch, H = w.weightHH.shape[1], G = 3 * H
-    var dInput = uninitializedTensor([T, B, G]), dRecurrent = uninitializedTensor([T, B, G])  // written in full
+    // dInput and dRecurrent [T, B, G] each, written in full by the loop.
+    return withWorkspace(count: 2 * T * B * G) { dip in
+    let drp = dip + T * B * G
     var dh = dHN, direct = Tensor.zeros([B, H])
-    let dip = dInput.mutablePointer(), drp = dRecurrent.mutablePointer(), dhp = dh.mutablePointer()
+    let dhp = dh.mutablePointer()
     let directp = direct.mutablePointer(), dyp = dY.pointer
     let gates = saved.gates.pointer, hPrev = saved.hPrev.pointer, cand = saved.candidateInput.pointer
     let plan = StepPlan(hidden: H, stateSize: H, batch: B, gates: 3)
@@ -260,9 +262,10 @@ func gruBackwardFast(
     var dWeightHH = uninitializedTensor([G, H])
     gemm(drp, hPrev, dWeightHH.mutablePointer(), m: G, n: H, k: rows, transposeA: true)
     let (dX, dWeightIH, dBiasIH) = inputSideGradients(
-        dInput, x: input.x, weight: w.weightIH, needsInputGradient: needsInputGradient)
+        dip, x: input.x, weight: w.weightIH, needsInputGradient: needsInputGradient)
     return SequenceGradients(
         x: dX, h0: dh, c0: nil, weightIH: dWeightIH, weightHH: dWeightHH,
         biasIH: w.biasIH == nil ? nil : dBiasIH,
-        biasHH: w.biasHH == nil ? nil : columnSums(dRecurrent, rows: rows, columns: G))
+        biasHH: w.biasHH == nil ? nil : columnSums(drp, rows: rows, columns: G))
+    }
 }

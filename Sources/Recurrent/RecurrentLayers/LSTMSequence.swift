@@ -209,9 +209,10 @@ func lstmBackwardFast(
     dY: Tensor, dHN: Tensor, dCN: Tensor, needsInputGradient: Bool
 ) -> SequenceGradients {
     let T = input.steps, B = input.batch, H = w.weightIH.shape[0] / 4, G = 4 * H
-    var dA = uninitializedTensor([T, B, G])  // written in full by the loop
+    // dA [T, B, G], written in full by the loop.
+    return withWorkspace(count: T * B * G) { dap in
     var dh = dHN, dc = dCN
-    let dap = dA.mutablePointer(), dhp = dh.mutablePointer(), dcp = dc.mutablePointer(), dyp = dY.pointer
+    let dhp = dh.mutablePointer(), dcp = dc.mutablePointer(), dyp = dY.pointer
     let gates = saved.gates.pointer, cPrev = saved.cPrev.pointer, tanhC = saved.tanhC.pointer
     let plan = StepPlan(hidden: H, stateSize: H, batch: B, gates: 4)
     let weights = plan.ranges.map { packColumns(w.weightHH.pointer, rows: G, columns: H, range: $0) }
@@ -243,8 +244,9 @@ func lstmBackwardFast(
     var dWeightHH = uninitializedTensor([G, H])
     gemm(dap, saved.hPrev.pointer, dWeightHH.mutablePointer(), m: G, n: H, k: rows, transposeA: true)
     let (dX, dWeightIH, dBias) = inputSideGradients(
-        dA, x: input.x, weight: w.weightIH, needsInputGradient: needsInputGradient)
+        dap, x: input.x, weight: w.weightIH, needsInputGradient: needsInputGradient)
     return SequenceGradients(
         x: dX, h0: dh, c0: dc, weightIH: dWeightIH, weightHH: dWeightHH,
         biasIH: w.biasIH == nil ? nil : dBias, biasHH: w.biasHH == nil ? nil : dBias)
+    }
 }

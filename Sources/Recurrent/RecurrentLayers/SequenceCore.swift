@@ -205,16 +205,12 @@ func withProjectionBuffer(
 func inputSideGradients(
     _ dA: Tensor, x: Tensor, weight: Tensor, masks: Tensor? = nil, needsInputGradient: Bool = true
 ) -> (dX: Tensor, dWeight: Tensor, dBias: Tensor) {
-    let rows = x.shape[0] * x.shape[1], gates = weight.shape[0], inputSize = x.shape[2]
-    var dWeight = masks == nil ? uninitializedTensor([gates, inputSize]) : Tensor.zeros([gates, inputSize])
-    let dBias = columnSums(dA, rows: rows, columns: gates)
     guard let masks else {
-        gemm(dA.pointer, x.pointer, dWeight.mutablePointer(), m: gates, n: inputSize, k: rows, transposeA: true)
-        guard needsInputGradient else { return (Tensor.zeros([0]), dWeight, dBias) }
-        var dX = uninitializedTensor(x.shape)
-        gemm(dA.pointer, weight.pointer, dX.mutablePointer(), m: rows, n: inputSize, k: gates)
-        return (dX, dWeight, dBias)
+        return inputSideGradients(dA.pointer, x: x, weight: weight, needsInputGradient: needsInputGradient)
     }
+    let rows = x.shape[0] * x.shape[1], gates = weight.shape[0], inputSize = x.shape[2]
+    var dWeight = Tensor.zeros([gates, inputSize])
+    let dBias = columnSums(dA, rows: rows, columns: gates)
     var dX = Tensor.zeros(x.shape)
     let blocks = masks.shape[0], block = gates / blocks, batch = x.shape[1]
     var partial = Tensor.zeros([rows, inputSize])
@@ -233,15 +229,41 @@ func inputSideGradients(
     return (dX, dWeight, dBias)
 }
 
+/// The unmasked input-side gradients from dA [T·B, G] behind a pointer (a reused workspace).
+func inputSideGradients(
+    _ dA: UnsafePointer<Float>, x: Tensor, weight: Tensor, needsInputGradient: Bool
+) -> (dX: Tensor, dWeight: Tensor, dBias: Tensor) {
+    let rows = x.shape[0] * x.shape[1], gates = weight.shape[0], inputSize = x.shape[2]
+    var dWeight = uninitializedTensor([gates, inputSize])
+    let dBias = columnSums(dA, rows: rows, columns: gates)
+    gemm(dA, x.pointer, dWeight.mutablePointer(), m: gates, n: inputSize, k: rows, transposeA: true)
+    guard needsInputGradient else { return (Tensor.zeros([0]), dWeight, dBias) }
+    var dX = uninitializedTensor(x.shape)
+    gemm(dA, weight.pointer, dX.mutablePointer(), m: rows, n: inputSize, k: gates)
+    return (dX, dWeight, dBias)
+}
+
 /// Σ over rows of a [rows, columns] buffer.
 func columnSums(_ t: Tensor, rows: Int, columns: Int) -> Tensor {
+    columnSums(t.pointer, rows: rows, columns: columns)
+}
+
+/// Σ over rows of a [rows, columns] buffer behind a pointer.
+func columnSums(_ p: UnsafePointer<Float>, rows: Int, columns: Int) -> Tensor {
     var out = Tensor.zeros([columns])
-    let o = out.mutablePointer(), p = t.pointer
+    let o = out.mutablePointer()
     for r in 0..<rows {
         let row = p + r * columns
         for j in 0..<columns { o[j] += row[j] }
     }
     return out
+}
+
+/// Runs `body` with a buffer of `count` floats (contents undefined) reused across calls: for
+/// the backward passes' all-step gradient buffers, which do not outlive the call (no page
+/// faults from fresh multi-megabyte allocations on every training step).
+func withWorkspace<R>(count: Int, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+    GEMMScratch.shared.withBuffer(count: count, body)
 }
 
 /// A weight block packed once per call for the products inside the time loop. `w` is

@@ -1,9 +1,9 @@
 /// One direction of one recurrent layer over a whole sequence as a single autograd op.
 ///
 /// Inputs: x [T, B, I] (time-major), h0 [B, P], c0 [B, H] for LSTM, and the direction's
-/// weights. The op's value is its results flattened one after another — the outputs of every
-/// step [T, B, P], the final hidden state [B, P] (and cell state [B, H]) — and `split`
-/// separates them, so autograd routes their gradients back into the hand-written BPTT.
+/// weights. Its results — the outputs of every step [T, B, P], the final hidden state [B, P]
+/// (and cell state [B, H]) — are each a variable over one hub node, which collects their
+/// gradients and runs the hand-written BPTT once.
 func recordSequence(
     kind: CellKind, x: Variable, h0: Variable, c0: Variable?,
     weightIH: Variable, weightHH: Variable, biasIH: Variable?, biasHH: Variable?, weightHR: Variable? = nil,
@@ -62,19 +62,33 @@ func recordSequence(
     }
 
     guard saving else {
-        // Nothing to differentiate: the results as constants, without the flattening below.
+        // Nothing to differentiate: the results as constants.
         return (Variable(results[0]), Variable(results[1]), results.count > 2 ? Variable(results[2]) : nil)
     }
-    let shapes = results.map(\.shape), sizes = results.map(\.count)
-    let flat = try Tensor.concatenate(results.map { try $0.reshaped([-1]) }, axis: 0)
-    let combined = Variable.record(flat, inputs: inputs) { g in
-        let pieces = try g.split(sizes: sizes, axis: 0)
-        let d = backward(try zip(pieces, shapes).map { try $0.reshaped($1) })
+    // One hub node runs the BPTT; each result is its own node over the hub that only hands its
+    // gradient to the hub (no flattening of the results, no splitting of their gradients). The
+    // hub's backward runs after every result's (it is their input), and each pass clears the box.
+    let box = SequenceGradientBox(count: results.count), shapes = results.map(\.shape)
+    let hub = Variable.record(Tensor.zeros([1]), inputs: inputs) { _ in
+        let g = shapes.indices.map { box.gradients[$0] ?? Tensor.zeros(shapes[$0]) }
+        box.gradients = Array(repeating: nil, count: shapes.count)
+        let d = backward(g)
         let optionalGrads = [d.c0, d.biasIH, d.biasHH, d.weightHR]
         var grads: [Tensor?] = [d.x, d.h0, d.weightIH, d.weightHH]
         for (variable, grad) in zip(optional, optionalGrads) where variable != nil { grads.append(grad) }
         return grads
     }
-    let pieces = try zip(try combined.split(sizes: sizes, axis: 0), shapes).map { try $0.reshaped($1) }
+    let pieces = results.indices.map { i in
+        Variable.record(results[i], inputs: [hub]) { g in
+            box.gradients[i] = g
+            return [Tensor.zeros([1])]
+        }
+    }
     return (pieces[0], pieces[1], pieces.count > 2 ? pieces[2] : nil)
+}
+
+/// The results' gradients of one recorded sequence op, handed to its hub node.
+private final class SequenceGradientBox {
+    var gradients: [Tensor?]
+    init(count: Int) { gradients = Array(repeating: nil, count: count) }
 }

@@ -129,8 +129,10 @@ func simpleRNNBackwardFast(
     dY: Tensor, dHN: Tensor, needsInputGradient: Bool
 ) -> SequenceGradients {
     let T = input.steps, B = input.batch, H = w.weightHH.shape[1]
-    var dA = uninitializedTensor([T, B, H]), dh = dHN  // dA is written in full by the loop
-    let dap = dA.mutablePointer(), dhp = dh.mutablePointer(), dyp = dY.pointer, act = saved.activations.pointer
+    // dA [T, B, H], written in full by the loop.
+    return withWorkspace(count: T * B * H) { dap in
+    var dh = dHN
+    let dhp = dh.mutablePointer(), dyp = dY.pointer, act = saved.activations.pointer
     let relu: Int32 = input.activation == .relu ? 1 : 0
     let plan = StepPlan(hidden: H, stateSize: H, batch: B, gates: 1)
     let weights = plan.ranges.map { packColumns(w.weightHH.pointer, rows: H, columns: H, range: $0) }
@@ -157,8 +159,9 @@ func simpleRNNBackwardFast(
     var dWeightHH = uninitializedTensor([H, H])
     gemm(dap, saved.hPrev.pointer, dWeightHH.mutablePointer(), m: H, n: H, k: T * B, transposeA: true)
     let (dX, dWeightIH, dBias) = inputSideGradients(
-        dA, x: input.x, weight: w.weightIH, needsInputGradient: needsInputGradient)
+        dap, x: input.x, weight: w.weightIH, needsInputGradient: needsInputGradient)
     return SequenceGradients(
         x: dX, h0: dh, c0: nil, weightIH: dWeightIH, weightHH: dWeightHH,
         biasIH: w.biasIH == nil ? nil : dBias, biasHH: w.biasHH == nil ? nil : dBias)
+    }
 }
