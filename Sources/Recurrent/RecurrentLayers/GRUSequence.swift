@@ -228,19 +228,10 @@ func gruBackwardFast(
     let dhp = dh.mutablePointer()
     let directp = direct.mutablePointer(), dyp = dY.pointer
     let gates = saved.gates.pointer, hPrev = saved.hPrev.pointer, cand = saved.candidateInput.pointer
-    let plan = StepPlan(hidden: H, stateSize: H, batch: B, gates: 3)
-    let weights = plan.ranges.map { packColumns(w.weightHH.pointer, rows: G, columns: H, range: $0) }
-    let buffers = PartBuffers(plan, batch: B, productWidth: { _ in 0 }, weights: weights)
-    let reverse = input.reverse
-    func time(_ s: Int) -> Int { reverse ? s : T - 1 - s }
+    let sweep = BackwardSweep(input, weightHH: w.weightHH, gates: 3)
 
-    plan.run(steps: T) { s, p in
-        let t = time(s)
-        let range = plan.ranges[p], width = range.count, j0 = range.lowerBound
-        if s > 0 {
-            weights[p].multiply(
-                m: B, a: drp + time(s - 1) * B * G, lda: G, beta: 0, c: dhp + j0, ldc: H, scratch: buffers.scratch[p])
-        }
+    sweep.run(dA: drp, dh: dhp) { s, t, range in
+        let width = range.count, j0 = range.lowerBound
         for b in 0..<B {
             let dhb = dhp + b * H + j0, dy = dyp + (t * B + b) * H + j0, db = directp + b * H + j0
             if s > 0 {
@@ -256,7 +247,7 @@ func gruBackwardFast(
     }
     // dh_0 = direct + dR of the first processed step · W_hh.
     dhp.update(from: directp, count: B * H)
-    gemm(drp + time(T - 1) * B * G, w.weightHH.pointer, dhp, m: B, n: H, k: G, beta: 1)
+    gemm(drp + sweep.time(T - 1) * B * G, w.weightHH.pointer, dhp, m: B, n: H, k: G, beta: 1)
 
     let rows = T * B
     var dWeightHH = uninitializedTensor([G, H])

@@ -214,20 +214,10 @@ func lstmBackwardFast(
     var dh = dHN, dc = dCN
     let dhp = dh.mutablePointer(), dcp = dc.mutablePointer(), dyp = dY.pointer
     let gates = saved.gates.pointer, cPrev = saved.cPrev.pointer, tanhC = saved.tanhC.pointer
-    let plan = StepPlan(hidden: H, stateSize: H, batch: B, gates: 4)
-    let weights = plan.ranges.map { packColumns(w.weightHH.pointer, rows: G, columns: H, range: $0) }
-    let buffers = PartBuffers(plan, batch: B, productWidth: { _ in 0 }, weights: weights)
-    let reverse = input.reverse
-    // Backward step s handles time t(s); forward processed t = 0…T−1 (or T−1…0 reversed).
-    func time(_ s: Int) -> Int { reverse ? s : T - 1 - s }
+    let sweep = BackwardSweep(input, weightHH: w.weightHH, gates: 4)
 
-    plan.run(steps: T) { s, p in
-        let t = time(s)
-        let range = plan.ranges[p], width = range.count, j0 = range.lowerBound
-        if s > 0 {
-            weights[p].multiply(
-                m: B, a: dap + time(s - 1) * B * G, lda: G, beta: 0, c: dhp + j0, ldc: H, scratch: buffers.scratch[p])
-        }
+    sweep.run(dA: dap, dh: dhp) { _, t, range in
+        let width = range.count, j0 = range.lowerBound
         for b in 0..<B {
             let dhb = dhp + b * H + j0, dy = dyp + (t * B + b) * H + j0
             for j in 0..<width { dhb[j] += dy[j] }
@@ -238,7 +228,7 @@ func lstmBackwardFast(
         }
     }
     // dh_0 = dA of the first processed step · W_hh.
-    gemm(dap + time(T - 1) * B * G, w.weightHH.pointer, dhp, m: B, n: H, k: G)
+    gemm(dap + sweep.time(T - 1) * B * G, w.weightHH.pointer, dhp, m: B, n: H, k: G)
 
     let rows = T * B
     var dWeightHH = uninitializedTensor([G, H])

@@ -403,3 +403,42 @@ func previousStates(h0: Tensor, y: Tensor, reverse: Bool) -> Tensor {
     }
     return out
 }
+
+/// The frame every fast backward pass shares: the step plan, each part's packed columns of
+/// W_hh, and the order of steps (backward step s handles time `time(s)`, the reverse of the
+/// forward order). Before each step past the first, part p's slice of dh is set to the
+/// previous step's gate gradients times its columns of W_hh.
+struct BackwardSweep {
+    let plan: StepPlan
+    private let weights: [PackedMatrix]
+    private let buffers: PartBuffers
+    private let steps: Int, batch: Int, hidden: Int, gateWidth: Int, reverse: Bool
+
+    init(_ input: SequenceInput, weightHH: Tensor, gates: Int) {
+        let H = weightHH.shape[1], G = weightHH.shape[0]
+        plan = StepPlan(hidden: H, stateSize: H, batch: input.batch, gates: gates)
+        let weights = plan.ranges.map { packColumns(weightHH.pointer, rows: G, columns: H, range: $0) }
+        self.weights = weights
+        buffers = PartBuffers(plan, batch: input.batch, productWidth: { _ in 0 }, weights: weights)
+        (steps, batch, hidden, gateWidth, reverse) = (input.steps, input.batch, H, G, input.reverse)
+    }
+
+    func time(_ s: Int) -> Int { reverse ? s : steps - 1 - s }
+
+    /// Runs `body(step, time, units)` for every step and part; `dA` is the [T, B, G] buffer of
+    /// gate gradients whose product with W_hh feeds `dh` [B, H].
+    func run(
+        dA: UnsafeMutablePointer<Float>, dh: UnsafeMutablePointer<Float>,
+        _ body: (_ step: Int, _ time: Int, _ units: Range<Int>) -> Void
+    ) {
+        plan.run(steps: steps) { s, p in
+            let range = plan.ranges[p]
+            if s > 0 {
+                weights[p].multiply(
+                    m: batch, a: dA + time(s - 1) * batch * gateWidth, lda: gateWidth, beta: 0,
+                    c: dh + range.lowerBound, ldc: hidden, scratch: buffers.scratch[p])
+            }
+            body(s, time(s), range)
+        }
+    }
+}

@@ -134,19 +134,10 @@ func simpleRNNBackwardFast(
     var dh = dHN
     let dhp = dh.mutablePointer(), dyp = dY.pointer, act = saved.activations.pointer
     let relu: Int32 = input.activation == .relu ? 1 : 0
-    let plan = StepPlan(hidden: H, stateSize: H, batch: B, gates: 1)
-    let weights = plan.ranges.map { packColumns(w.weightHH.pointer, rows: H, columns: H, range: $0) }
-    let buffers = PartBuffers(plan, batch: B, productWidth: { _ in 0 }, weights: weights)
-    let reverse = input.reverse
-    func time(_ s: Int) -> Int { reverse ? s : T - 1 - s }
+    let sweep = BackwardSweep(input, weightHH: w.weightHH, gates: 1)
 
-    plan.run(steps: T) { s, p in
-        let t = time(s)
-        let range = plan.ranges[p], width = range.count, j0 = range.lowerBound
-        if s > 0 {
-            weights[p].multiply(
-                m: B, a: dap + time(s - 1) * B * H, lda: H, beta: 0, c: dhp + j0, ldc: H, scratch: buffers.scratch[p])
-        }
+    sweep.run(dA: dap, dh: dhp) { _, t, range in
+        let width = range.count, j0 = range.lowerBound
         for b in 0..<B {
             let dhb = dhp + b * H + j0, dy = dyp + (t * B + b) * H + j0
             for j in 0..<width { dhb[j] += dy[j] }
@@ -154,7 +145,7 @@ func simpleRNNBackwardFast(
             rk_rnn_backward(width, act + row, dhb, dap + row, relu)
         }
     }
-    gemm(dap + time(T - 1) * B * H, w.weightHH.pointer, dhp, m: B, n: H, k: H)
+    gemm(dap + sweep.time(T - 1) * B * H, w.weightHH.pointer, dhp, m: B, n: H, k: H)
 
     var dWeightHH = uninitializedTensor([H, H])
     gemm(dap, saved.hPrev.pointer, dWeightHH.mutablePointer(), m: H, n: H, k: T * B, transposeA: true)
