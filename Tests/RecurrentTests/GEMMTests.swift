@@ -256,6 +256,29 @@ import Testing
         }
     }
 
+    @Test func steppedLoopsRunEveryPieceOnceAfterTheWholePreviousStep() {
+        // Pieces that sometimes stall (so the other thread takes them over), loops started
+        // back to back and after a pause, and several loops at once (one gets the helpers).
+        let steps = 40, parts = 2
+        let failures = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: 3) { caller in
+            for round in 0..<20 {
+                let counts = Counts(steps * parts)
+                GEMMThreads.shared.runSteps(steps: steps, parts: parts, threads: 2) { s, p in
+                    let values = counts.values
+                    if s > 0 && (0..<parts).contains(where: { values[(s - 1) * parts + $0] != 1 }) {
+                        failures.add(1, ordering: .relaxed)
+                    }
+                    if (s + round + caller) % 13 == 0 && p == 1 { Thread.sleep(forTimeInterval: 0.0005) }
+                    counts.bump(s * parts + p)
+                }
+                if counts.values != [Int](repeating: 1, count: steps * parts) { failures.add(1, ordering: .relaxed) }
+                if round % 7 == 6 { Thread.sleep(forTimeInterval: 0.002) }
+            }
+        }
+        #expect(failures.load(ordering: .relaxed) == 0)
+    }
+
     @Test func concurrentCallersGetCorrectResults() throws {
         // Products large enough to be split, started from several threads at once: one caller
         // gets the helpers, the others run alone; all must equal the single-threaded result.

@@ -178,13 +178,13 @@ func gruForwardFast(
     let yp = y.mutablePointer(), cand = candidate.mutablePointer()
     let h0 = input.h0.pointer, bih = w.biasIH?.pointer, bhh = w.biasHH?.pointer
     let plan = StepPlan(hidden: H, stateSize: H, batch: B, gates: 3)
-    let weights = plan.ranges.map { packGateRows(w.weightHH.pointer, hidden: H, columns: H, gates: 3, range: $0) }
+    let weights = packedGateRows(w.weightHH, plan: plan, gates: 3, reuse: !saving)
     let chunk = StepPlan.rowChunk(batch: B, partWeightFloats: 3 * plan.ranges[0].count * H)
     let buffers = PartBuffers(plan, batch: chunk, productWidth: { 3 * $0.count }, weights: weights)
     let reverse = input.reverse
 
     let gates = withProjectionBuffer(count: T * B * G, saving: saving) { gp in
-        projectInputs(input.x, weight: w.weightIH, bias: nil, into: gp)  // b_ih is added by the gate kernel
+        projectInputs(input.x, weight: w.weightIH, into: gp, reuse: !saving)  // b_ih is added by the gate kernel
         plan.run(steps: T) { s, p in
             let t = reverse ? T - 1 - s : s
             let prev = s == 0 ? h0 : UnsafePointer(yp + (reverse ? t + 1 : t - 1) * B * H)

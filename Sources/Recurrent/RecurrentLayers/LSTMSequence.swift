@@ -161,7 +161,7 @@ func lstmForwardFast(
     let yp = y.mutablePointer(), cp = c.mutablePointer(), h0 = input.h0.pointer
     let cPrev = cPrevAll.mutablePointer(), tanhC = tanhCAll.mutablePointer()
     let plan = StepPlan(hidden: H, stateSize: H, batch: B, gates: 4)
-    let weights = plan.ranges.map { packGateRows(w.weightHH.pointer, hidden: H, columns: H, gates: 4, range: $0) }
+    let weights = packedGateRows(w.weightHH, plan: plan, gates: 4, reuse: !saving)
     let chunk = StepPlan.rowChunk(batch: B, partWeightFloats: 4 * plan.ranges[0].count * H)
     let buffers = PartBuffers(plan, batch: chunk, productWidth: { 4 * $0.count }, weights: weights)
     let reverse = input.reverse
@@ -170,7 +170,7 @@ func lstmForwardFast(
     let bp = bias?.pointer
 
     let gates = withProjectionBuffer(count: T * B * G, saving: saving) { gp in
-        projectInputs(input.x, weight: w.weightIH, bias: nil, into: gp)
+        projectInputs(input.x, weight: w.weightIH, into: gp, reuse: !saving)
         plan.run(steps: T) { s, p in
             let t = reverse ? T - 1 - s : s
             let prev = s == 0 ? h0 : UnsafePointer(yp + (reverse ? t + 1 : t - 1) * B * H)

@@ -173,15 +173,20 @@ func projectInputs(_ x: Tensor, weight: Tensor, bias: Tensor?, masks: Tensor? = 
     return out
 }
 
-/// The unmasked input projection into `o` ([T·B, G], every element written): for the fast
-/// path, which keeps it in a reusable workspace when no backward pass will need it.
-func projectInputs(_ x: Tensor, weight: Tensor, bias: Tensor?, into o: UnsafeMutablePointer<Float>) {
+/// The unmasked input projection X·W_ihᵀ into `o` ([T·B, G], every element written): for the
+/// fast path, which keeps it in a reusable workspace when no backward pass will need it, and
+/// which with `reuse` (inference) takes W_ihᵀ packed from `PackedWeightCache`.
+func projectInputs(_ x: Tensor, weight: Tensor, into o: UnsafeMutablePointer<Float>, reuse: Bool) {
     let rows = x.shape[0] * x.shape[1], gates = weight.shape[0], inputSize = x.shape[2]
-    if let bias {
-        let b = bias.pointer
-        for r in 0..<rows { (o + r * gates).update(from: b, count: gates) }
+    guard reuse else {
+        gemm(x.pointer, weight.pointer, o, m: rows, n: gates, k: inputSize, transposeB: true)
+        return
     }
-    gemm(x.pointer, weight.pointer, o, m: rows, n: gates, k: inputSize, transposeB: true, beta: bias == nil ? 0 : 1)
+    let layout = PackedWeightCache.Layout(kind: .transposed, shape: weight.shape, ranges: [])
+    let packed = PackedWeightCache.shared.packed(weight, layout: layout) {
+        [pack(weight.pointer, rows: gates, columns: inputSize, transposed: true)]
+    }
+    gemm(x.pointer, packed[0], o, m: rows)
 }
 
 /// Runs `body` with a [T·B, G] buffer for the input projection: a tensor kept for the
@@ -355,6 +360,17 @@ func packGateRows(
         (g + gate * width * columns).update(from: w + (gate * H + range.lowerBound) * columns, count: width * columns)
     }
     return pack(g, rows: gates * width, columns: columns, transposed: true)
+}
+
+/// Each part's rows of a gate-stacked W_hh [gates·H, H], packed for h·W_hhᵀ. Inference calls
+/// (`reuse`) take them from `PackedWeightCache` while the weight is unchanged; training calls
+/// pack afresh, since their weights change at every optimizer step.
+func packedGateRows(_ weightHH: Tensor, plan: StepPlan, gates: Int, reuse: Bool) -> [PackedMatrix] {
+    let H = weightHH.shape[1]
+    let make = { plan.ranges.map { packGateRows(weightHH.pointer, hidden: H, columns: H, gates: gates, range: $0) } }
+    guard reuse else { return make() }
+    let layout = PackedWeightCache.Layout(kind: .gateRows(gates: gates), shape: weightHH.shape, ranges: plan.ranges)
+    return PackedWeightCache.shared.packed(weightHH, layout: layout, make: make)
 }
 
 /// Columns `range` of a weight [rows, columns], packed as the right operand of dA·W

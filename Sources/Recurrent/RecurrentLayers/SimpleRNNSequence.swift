@@ -88,7 +88,7 @@ func simpleRNNForwardFast(
     let yp = y.mutablePointer(), h0 = input.h0.pointer
     let relu: Int32 = input.activation == .relu ? 1 : 0
     let plan = StepPlan(hidden: H, stateSize: H, batch: B, gates: 1)
-    let weights = plan.ranges.map { packGateRows(w.weightHH.pointer, hidden: H, columns: H, gates: 1, range: $0) }
+    let weights = packedGateRows(w.weightHH, plan: plan, gates: 1, reuse: !saving)
     let chunk = StepPlan.rowChunk(batch: B, partWeightFloats: plan.ranges[0].count * H)
     let buffers = PartBuffers(plan, batch: chunk, productWidth: { $0.count }, weights: weights)
     let reverse = input.reverse
@@ -96,7 +96,7 @@ func simpleRNNForwardFast(
     let bp = bias?.pointer
 
     let a = withProjectionBuffer(count: T * B * H, saving: saving) { ap in
-        projectInputs(input.x, weight: w.weightIH, bias: nil, into: ap)
+        projectInputs(input.x, weight: w.weightIH, into: ap, reuse: !saving)
         plan.run(steps: T) { s, p in
             let t = reverse ? T - 1 - s : s
             let prev = s == 0 ? h0 : UnsafePointer(yp + (reverse ? t + 1 : t - 1) * B * H)

@@ -87,6 +87,7 @@ public struct Tensor: Sendable {
         if !isKnownUniquelyReferenced(&storage) {
             storage = storage.copy()
         }
+        storage.version &+= 1
         return try body(UnsafeMutableBufferPointer(start: storage.pointer, count: count))
     }
 

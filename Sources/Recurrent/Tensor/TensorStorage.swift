@@ -4,6 +4,9 @@ final class TensorStorage: @unchecked Sendable {
 
     let pointer: UnsafeMutablePointer<Float>
     let count: Int
+    /// Bumped by every mutable access (`Tensor.withUnsafeMutableBufferPointer`), so that
+    /// copies derived from the contents (packed weights) can tell they are stale.
+    var version = 0
 
     init(count: Int) {
         precondition(count >= 0, "negative element count")
