@@ -31,6 +31,5 @@ int rk_set_isa(rk_isa isa);
 
 #include "rk_gemm.h"
 #include "rk_pointwise.h"
-#include "rk_steps.h"
 
 #endif
