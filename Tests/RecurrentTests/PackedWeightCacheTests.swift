@@ -81,4 +81,32 @@ import Testing
             expectClose(cached, training, atol: 1e-6, rtol: 1e-6, "\(name)")
         }
     }
+
+    @Test func entriesGoWithTheirWeightsAndBeyondTheByteBudget() throws {
+        let cache = PackedWeightCache(capacityBytes: 3 * 64 * 64 * 4)
+        let layout = PackedWeightCache.Layout(kind: .transposed, shape: [64, 64], ranges: [])
+        var packs = 0
+        func lookUp(_ w: Tensor) -> PackedMatrix {
+            cache.packed(w, layout: layout) {
+                packs += 1
+                return [pack(w.pointer, rows: 64, columns: 64, transposed: true)]
+            }[0]
+        }
+        let kept = random([64, 64], seed: 1)
+        let first = lookUp(kept)
+        #expect(lookUp(kept) === first && packs == 1)
+        do {
+            let temporary = random([64, 64], seed: 2)
+            _ = lookUp(temporary)
+            withExtendedLifetime(temporary) { #expect(cache.liveBytes == 2 * first.byteCount) }
+        }
+        // The temporary weight is gone: its entry no longer counts and is dropped.
+        #expect(cache.liveBytes == first.byteCount)
+        let others = (3..<7).map { random([64, 64], seed: UInt64($0)) }
+        for w in others { _ = lookUp(w) }
+        // Three fit in the budget: the least recently used (`kept`) was evicted.
+        #expect(cache.liveBytes == 3 * first.byteCount)
+        #expect(lookUp(kept) !== first)
+    }
 }
+

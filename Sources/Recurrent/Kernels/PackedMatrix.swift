@@ -83,6 +83,9 @@ public final class PackedMatrix: @unchecked Sendable {  // immutable except thro
         GEMMScratch.free(base)
     }
 
+    /// Bytes of packed storage.
+    var byteCount: Int { k * panels * nr * MemoryLayout<Float>.stride }
+
     /// k block starting at row `p0`: (depth, pointer to its first panel).
     @inline(__always)
     func block(at p0: Int) -> (depth: Int, pointer: UnsafeMutablePointer<Float>) {

@@ -12,8 +12,12 @@ import Synchronization
 final class PackedWeightCache: Sendable {
     static let shared = PackedWeightCache()
 
-    /// Entries kept; the least recently used goes first.
-    static let capacity = 32
+    /// Packed bytes kept at most; the least recently used entries go first.
+    let capacityBytes: Int
+
+    init(capacityBytes: Int = 64 << 20) {
+        self.capacityBytes = capacityBytes
+    }
 
     /// How a weight was packed: per part, rows {g·H + range} of every gate g (W_hh), or the whole
     /// weight transposed (W_ih); and the weight's shape.
@@ -30,6 +34,7 @@ final class PackedWeightCache: Sendable {
         var layout: Layout
         var isa: rk_isa
         var packed: [PackedMatrix]
+        var bytes: Int { packed.reduce(0) { $0 + $1.byteCount } }
     }
 
     private let entries = Mutex<[Entry]>([])
@@ -39,6 +44,7 @@ final class PackedWeightCache: Sendable {
     func packed(_ weight: Tensor, layout: Layout, make: () -> [PackedMatrix]) -> [PackedMatrix] {
         let storage = weight.storage, version = storage.version, isa = rk_active_isa()
         let hit = entries.withLock { entries -> [PackedMatrix]? in
+            entries.removeAll { $0.storage == nil }
             guard let i = entries.firstIndex(where: {
                 $0.storage === storage && $0.version == version && $0.layout == layout && $0.isa == isa
             }) else { return nil }
@@ -49,12 +55,21 @@ final class PackedWeightCache: Sendable {
         if let hit { return hit }
         let packed = make()
         entries.withLock { entries in
-            // Drop entries of freed weights and older versions of this one.
+            // Drop entries of freed weights and older versions of this one, then the least
+            // recently used beyond the byte budget.
             entries.removeAll { $0.storage == nil || ($0.storage === storage && $0.layout == layout) }
-            if entries.count >= Self.capacity { entries.removeFirst(entries.count - Self.capacity + 1) }
             entries.append(Entry(storage: storage, version: version, layout: layout, isa: isa, packed: packed))
+            var bytes = entries.reduce(0) { $0 + $1.bytes }
+            while bytes > capacityBytes, entries.count > 1 {
+                bytes -= entries.removeFirst().bytes
+            }
         }
         return packed
+    }
+
+    /// Bytes of packed storage held for weights still alive.
+    var liveBytes: Int {
+        entries.withLock { $0.filter { $0.storage != nil }.reduce(0) { $0 + $1.bytes } }
     }
 
     /// Forgets every entry (for tests and memory measurements).
