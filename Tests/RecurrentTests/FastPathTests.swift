@@ -15,8 +15,8 @@ import Testing
         ]
     }
 
-    @Test func fastPathMatchesGeneralPath() throws {
-        let (steps, batch) = (6, 16)
+    @Test(arguments: [6, 1]) func fastPathMatchesGeneralPath(steps: Int) throws {
+        let batch = 16
         #expect(StepPlan(hidden: 80, stateSize: 80, batch: batch, gates: 1).threads == min(gemmMaxThreads, 2))
         for (name, layer) in Self.layers() {
             let x = random([steps, batch, 24], seed: 9)

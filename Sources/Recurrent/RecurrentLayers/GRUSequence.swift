@@ -11,7 +11,7 @@ import CRecurrentKernels
 /// What the GRU backward pass needs from its forward pass.
 struct GRUSaved {
     var gates: Tensor      // [T, B, 3H] activated r, z, n
-    var hPrev: Tensor      // [T, B, H] h entering step t
+    var hPrev: Tensor      // [T, B, H] h entering step t; y on the fast path
     /// Reset after: h·W_hnᵀ + b_hn. Reset before: r ⊙ h. [T, B, H]
     var candidateInput: Tensor
 }
@@ -210,8 +210,7 @@ func gruForwardFast(
     var hN = uninitializedTensor([B, H])
     hN.mutablePointer().update(from: yp + last * B * H, count: B * H)
     guard saving else { return (y, hN, GRUSaved(gates: gates, hPrev: gates, candidateInput: gates)) }
-    let hPrev = previousStates(h0: input.h0, y: y, reverse: reverse)
-    return (y, hN, GRUSaved(gates: try! gates.reshaped([T, B, G]), hPrev: hPrev, candidateInput: candidate))
+    return (y, hN, GRUSaved(gates: try! gates.reshaped([T, B, G]), hPrev: y, candidateInput: candidate))
 }
 
 /// BPTT of the fast path: per step and part, dh = dh·z of the step before (direct) +
@@ -227,11 +226,13 @@ func gruBackwardFast(
     var dh = dHN, direct = Tensor.zeros([B, H])
     let dhp = dh.mutablePointer()
     let directp = direct.mutablePointer(), dyp = dY.pointer
-    let gates = saved.gates.pointer, hPrev = saved.hPrev.pointer, cand = saved.candidateInput.pointer
+    let gates = saved.gates.pointer, cand = saved.candidateInput.pointer
+    let previous = PreviousStates(y: saved.hPrev, h0: input.h0, reverse: input.reverse)
     let sweep = BackwardSweep(input, weightHH: w.weightHH, gates: 3)
 
     sweep.run(dA: drp, dh: dhp) { s, t, range in
         let width = range.count, j0 = range.lowerBound
+        let hPrev = previous.block(t)
         for b in 0..<B {
             let dhb = dhp + b * H + j0, dy = dyp + (t * B + b) * H + j0, db = directp + b * H + j0
             if s > 0 {
@@ -241,7 +242,7 @@ func gruBackwardFast(
             }
             let row = (t * B + b) * H + j0
             rk_gru_backward(
-                width, gates + (t * B + b) * G + j0, H, hPrev + row, cand + row, dhb, db,
+                width, gates + (t * B + b) * G + j0, H, hPrev + b * H + j0, cand + row, dhb, db,
                 dip + (t * B + b) * G + j0, H, drp + (t * B + b) * G + j0, H)
         }
     }
@@ -251,7 +252,7 @@ func gruBackwardFast(
 
     let rows = T * B
     var dWeightHH = uninitializedTensor([G, H])
-    gemm(drp, hPrev, dWeightHH.mutablePointer(), m: G, n: H, k: rows, transposeA: true)
+    previous.weightGradient(drp, gates: G, into: dWeightHH.mutablePointer())
     let (dX, dWeightIH, dBiasIH) = inputSideGradients(
         dip, x: input.x, weight: w.weightIH, needsInputGradient: needsInputGradient)
     return SequenceGradients(

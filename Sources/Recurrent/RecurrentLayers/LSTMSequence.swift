@@ -14,7 +14,7 @@ struct LSTMSaved {
     var gates: Tensor     // [T, B, 4H] activated i, f, g, o
     var cPrev: Tensor     // [T, B, H] cell state entering step t
     var tanhC: Tensor     // [T, B, H] activation (tanh) of the cell state leaving step t
-    var hPrev: Tensor     // [T, B, P] h entering step t (P = H without projection)
+    var hPrev: Tensor     // [T, B, P] h entering step t (P = H without projection); y on the fast path
     var hRaw: Tensor?     // [T, B, H] o ⊙ tanh(c') before the projection
 }
 
@@ -196,9 +196,8 @@ func lstmForwardFast(
     hN.mutablePointer().update(from: yp + last * B * H, count: B * H)
     withExtendedLifetime(bias) {}
     guard saving else { return (y, hN, c, LSTMSaved(gates: gates, cPrev: gates, tanhC: gates, hPrev: gates, hRaw: nil)) }
-    let hPrev = previousStates(h0: input.h0, y: y, reverse: reverse)
     return (y, hN, c, LSTMSaved(
-        gates: try! gates.reshaped([T, B, G]), cPrev: cPrevAll, tanhC: tanhCAll, hPrev: hPrev, hRaw: nil))
+        gates: try! gates.reshaped([T, B, G]), cPrev: cPrevAll, tanhC: tanhCAll, hPrev: y, hRaw: nil))
 }
 
 /// BPTT of the fast path. Part p owns units `range`: at each step (in reverse processing
@@ -230,9 +229,9 @@ func lstmBackwardFast(
     // dh_0 = dA of the first processed step · W_hh.
     gemm(dap + sweep.time(T - 1) * B * G, w.weightHH.pointer, dhp, m: B, n: H, k: G)
 
-    let rows = T * B
     var dWeightHH = uninitializedTensor([G, H])
-    gemm(dap, saved.hPrev.pointer, dWeightHH.mutablePointer(), m: G, n: H, k: rows, transposeA: true)
+    PreviousStates(y: saved.hPrev, h0: input.h0, reverse: input.reverse)
+        .weightGradient(dap, gates: G, into: dWeightHH.mutablePointer())
     let (dX, dWeightIH, dBias) = inputSideGradients(
         dap, x: input.x, weight: w.weightIH, needsInputGradient: needsInputGradient)
     return SequenceGradients(

@@ -403,21 +403,35 @@ extension UnsafePointer {
     var mutable: UnsafeMutablePointer<Pointee> { UnsafeMutablePointer(mutating: self) }
 }
 
-/// h entering each step, [T, B, P], from h0 and the outputs y (time-major, processing order).
-func previousStates(h0: Tensor, y: Tensor, reverse: Bool) -> Tensor {
-    let T = y.shape[0], row = y.count / max(1, T)
-    var out = uninitializedTensor(y.shape)
-    let o = out.mutablePointer(), yp = y.pointer
-    let first = reverse ? T - 1 : 0
-    (o + first * row).update(from: h0.pointer, count: row)
-    if T > 1 {
-        if reverse {
-            o.update(from: yp + row, count: (T - 1) * row)
-        } else {
-            (o + row).update(from: yp, count: (T - 1) * row)
-        }
+/// h entering each step, read from the outputs y [T, B, H] and h0 [B, H] without copying them
+/// into a [T, B, H] tensor of their own: it is y of the step processed before, or h0 for the
+/// first processed step. The fast paths save y in place of h_{t−1} and read it through this.
+struct PreviousStates {
+    let y: UnsafePointer<Float>, h0: UnsafePointer<Float>
+    let steps: Int, batch: Int, width: Int, reverse: Bool
+
+    init(y: Tensor, h0: Tensor, reverse: Bool) {
+        (self.y, self.h0) = (y.pointer, h0.pointer)
+        (steps, batch, width, self.reverse) = (y.shape[0], y.shape[1], y.shape[2], reverse)
     }
-    return out
+
+    /// The [B, H] block of h entering time t.
+    func block(_ t: Int) -> UnsafePointer<Float> {
+        if t == (reverse ? steps - 1 : 0) { return h0 }
+        return y + (reverse ? t + 1 : t - 1) * batch * width
+    }
+
+    /// dW = Σ_t dA_tᵀ · h_{t−1} for dA [T, B, G] (row stride G), into dW [G, H]: one product
+    /// over the steps whose h is an output, one over the first processed step's h0.
+    func weightGradient(_ dA: UnsafePointer<Float>, gates G: Int, into dW: UnsafeMutablePointer<Float>) {
+        let rows = (steps - 1) * batch, first = reverse ? steps - 1 : 0
+        if rows > 0 {
+            // Forward order: times 1… pair with y of times 0…; reverse: times 0… with y of 1….
+            let dAStart = reverse ? 0 : batch, yStart = reverse ? batch : 0
+            gemm(dA + dAStart * G, y + yStart * width, dW, m: G, n: width, k: rows, transposeA: true)
+        }
+        gemm(dA + first * batch * G, h0, dW, m: G, n: width, k: batch, transposeA: true, beta: rows > 0 ? 1 : 0)
+    }
 }
 
 /// The frame every fast backward pass shares: the step plan, each part's packed columns of

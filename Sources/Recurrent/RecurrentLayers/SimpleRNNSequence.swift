@@ -7,7 +7,7 @@ import CRecurrentKernels
 /// What the SimpleRNN backward pass needs from its forward pass.
 struct SimpleRNNSaved {
     var activations: Tensor  // [T, B, H] h leaving step t (zero rows at invalid steps)
-    var hPrev: Tensor        // [T, B, H] h entering step t
+    var hPrev: Tensor        // [T, B, H] h entering step t; y on the fast path
 }
 
 func simpleRNNForward(
@@ -120,8 +120,7 @@ func simpleRNNForwardFast(
     hN.mutablePointer().update(from: yp + last * B * H, count: B * H)
     withExtendedLifetime(bias) {}
     guard saving else { return (y, hN, SimpleRNNSaved(activations: a, hPrev: a)) }
-    let hPrev = previousStates(h0: input.h0, y: y, reverse: reverse)
-    return (y, hN, SimpleRNNSaved(activations: try! a.reshaped([T, B, H]), hPrev: hPrev))
+    return (y, hN, SimpleRNNSaved(activations: try! a.reshaped([T, B, H]), hPrev: y))
 }
 
 func simpleRNNBackwardFast(
@@ -148,7 +147,8 @@ func simpleRNNBackwardFast(
     gemm(dap + sweep.time(T - 1) * B * H, w.weightHH.pointer, dhp, m: B, n: H, k: H)
 
     var dWeightHH = uninitializedTensor([H, H])
-    gemm(dap, saved.hPrev.pointer, dWeightHH.mutablePointer(), m: H, n: H, k: T * B, transposeA: true)
+    PreviousStates(y: saved.hPrev, h0: input.h0, reverse: input.reverse)
+        .weightGradient(dap, gates: H, into: dWeightHH.mutablePointer())
     let (dX, dWeightIH, dBias) = inputSideGradients(
         dap, x: input.x, weight: w.weightIH, needsInputGradient: needsInputGradient)
     return SequenceGradients(
