@@ -41,6 +41,17 @@ void rk_sgemv_n(rk_isa isa, ptrdiff_t k, ptrdiff_t n, float alpha, const float *
 void rk_sgemv_t(rk_isa isa, ptrdiff_t n, ptrdiff_t k, float alpha, const float *b, ptrdiff_t ldb,
                 const float *x, float beta, float *y);
 
+/// Packs the mc x kc block of op(A) at `a` into the A block layout with panels of `mr` rows:
+/// op(A)(i, p) = a[i*lda + p], or a[p*lda + i] when `transposed`. Reads nothing outside the block.
+void rk_pack_a(rk_isa isa, int transposed, const float *a, ptrdiff_t lda, ptrdiff_t mc, ptrdiff_t kc,
+               ptrdiff_t mr, float *dst);
+
+/// Packs the kc x nc block of op(B) at `b` into the B block layout with panels of `nr` columns,
+/// `kc * nr` floats apart, zero past nc: op(B)(p, j) = b[p*ldb + j], or b[j*ldb + p] when
+/// `transposed`. Reads nothing outside the block.
+void rk_pack_b(rk_isa isa, int transposed, const float *b, ptrdiff_t ldb, ptrdiff_t kc, ptrdiff_t nc,
+               ptrdiff_t nr, float *dst);
+
 /// A spin-wait hint for the GEMM helper threads (x86 `pause`, arm64 `yield`).
 void rk_spin_pause(void);
 

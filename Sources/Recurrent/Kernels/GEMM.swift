@@ -153,13 +153,13 @@ struct PlainProduct: @unchecked Sendable {
                 while pc < k {
                     let kcb = min(kc, k - pc)
                     GEMMPacking.packB(
-                        transposed: transposeB, b, ldb: ldb, rows: pc, kc: kcb, columns: jc, nc: ncb,
+                        isa: bl.isa, transposed: transposeB, b, ldb: ldb, rows: pc, kc: kcb, columns: jc, nc: ncb,
                         nr: bl.nr, into: bBuf)
                     var ic = rows.lowerBound
                     while ic < rows.upperBound {
                         let mcb = min(mc, rows.upperBound - ic)
                         GEMMPacking.packA(
-                            transposed: transposeA, a, lda: lda, rows: ic, mc: mcb, columns: pc, kc: kcb,
+                            isa: bl.isa, transposed: transposeA, a, lda: lda, rows: ic, mc: mcb, columns: pc, kc: kcb,
                             mr: bl.mr, into: aBuf)
                         rk_sgemm_packed(
                             bl.isa, mcb, ncb, kcb, alpha, aBuf, bBuf, kcb * bl.nr, pc == 0 ? beta : 1,
@@ -244,93 +244,28 @@ struct GEMMBlocking: Sendable {
     }
 }
 
-/// Packing of op(A) and op(B) blocks into the micro-kernel's panel layout (see `rk_gemm.h`).
+/// Packing of op(A) and op(B) blocks into the micro-kernel's panel layout (see `rk_gemm.h`);
+/// the copying is done in C (`rk_pack_a`, `rk_pack_b`), vectorised for AVX-512.
 enum GEMMPacking {
     /// Packs op(A)[rows ..< rows+mc, columns ..< columns+kc] into panels of mr rows
     /// (the last panel holds the remaining rows, packed tight).
     @inline(__always)
     static func packA(
-        transposed: Bool, _ a: UnsafePointer<Float>, lda: Int, rows i0: Int, mc: Int, columns p0: Int, kc: Int,
-        mr: Int, into dst: UnsafeMutablePointer<Float>
+        isa: rk_isa, transposed: Bool, _ a: UnsafePointer<Float>, lda: Int, rows i0: Int, mc: Int, columns p0: Int,
+        kc: Int, mr: Int, into dst: UnsafeMutablePointer<Float>
     ) {
-        var ir = 0
-        while ir < mc {
-            let rm = min(mr, mc - ir)
-            let panel = dst + ir * kc
-            if transposed {
-                // op(A)(i, p) = a[p * lda + i]: each p is rm contiguous floats.
-                var src = a + p0 * lda + i0 + ir
-                var d = panel
-                for _ in 0..<kc {
-                    for i in 0..<rm { d[i] = src[i] }
-                    src += lda
-                    d += rm
-                }
-            } else {
-                // op(A)(i, p) = a[i * lda + p]: read each row once, write every rm-th float.
-                for i in 0..<rm {
-                    var src = a + (i0 + ir + i) * lda + p0
-                    var d = panel + i
-                    for _ in 0..<kc {
-                        d.pointee = src.pointee
-                        src += 1
-                        d += rm
-                    }
-                }
-            }
-            ir += mr
-        }
+        let origin = transposed ? a + p0 * lda + i0 : a + i0 * lda + p0
+        rk_pack_a(isa, transposed ? 1 : 0, origin, lda, mc, kc, mr, dst)
     }
 
     /// Packs op(B)[rows ..< rows+kc, columns ..< columns+nc] into panels of nr columns, each
     /// kc × nr, `kc * nr` floats apart; columns past nc are zero.
     @inline(__always)
     static func packB(
-        transposed: Bool, _ b: UnsafePointer<Float>, ldb: Int, rows p0: Int, kc: Int, columns j0: Int, nc: Int,
-        nr: Int, into dst: UnsafeMutablePointer<Float>
+        isa: rk_isa, transposed: Bool, _ b: UnsafePointer<Float>, ldb: Int, rows p0: Int, kc: Int, columns j0: Int,
+        nc: Int, nr: Int, into dst: UnsafeMutablePointer<Float>
     ) {
-        var jr = 0
-        while jr < nc {
-            let cols = min(nr, nc - jr)
-            let panel = dst + (jr / nr) * kc * nr
-            if transposed {
-                // op(B)(p, j) = b[j * ldb + p]: read each stored row once, write every nr-th float.
-                for j in 0..<cols {
-                    var src = b + (j0 + jr + j) * ldb + p0
-                    var d = panel + j
-                    for _ in 0..<kc {
-                        d.pointee = src.pointee
-                        src += 1
-                        d += nr
-                    }
-                }
-                if cols < nr {
-                    var d = panel
-                    for _ in 0..<kc {
-                        for j in cols..<nr { d[j] = 0 }
-                        d += nr
-                    }
-                }
-            } else {
-                // op(B)(p, j) = b[p * ldb + j]: each p is cols contiguous floats.
-                var src = b + p0 * ldb + j0 + jr
-                var d = panel
-                if cols == nr {
-                    for _ in 0..<kc {
-                        for j in 0..<nr { d[j] = src[j] }
-                        src += ldb
-                        d += nr
-                    }
-                } else {
-                    for _ in 0..<kc {
-                        for j in 0..<cols { d[j] = src[j] }
-                        for j in cols..<nr { d[j] = 0 }
-                        src += ldb
-                        d += nr
-                    }
-                }
-            }
-            jr += nr
-        }
+        let origin = transposed ? b + j0 * ldb + p0 : b + p0 * ldb + j0
+        rk_pack_b(isa, transposed ? 1 : 0, origin, ldb, kc, nc, nr, dst)
     }
 }

@@ -97,7 +97,7 @@ public final class PackedMatrix: @unchecked Sendable {  // immutable except thro
         while p0 < k {
             let (depth, dst) = block(at: p0)
             GEMMPacking.packB(
-                transposed: transposed, b, ldb: ldb, rows: p0, kc: depth, columns: 0, nc: n, nr: nr, into: dst)
+                isa: cISA, transposed: transposed, b, ldb: ldb, rows: p0, kc: depth, columns: 0, nc: n, nr: nr, into: dst)
             p0 += depth
         }
     }
@@ -155,7 +155,7 @@ struct PrepackedProduct: @unchecked Sendable {
                 while pc < k {
                     let (kcb, block) = packed.block(at: pc)
                     GEMMPacking.packA(
-                        transposed: transposeA, a, lda: lda, rows: ic, mc: mcb, columns: pc, kc: kcb, mr: bl.mr,
+                        isa: bl.isa, transposed: transposeA, a, lda: lda, rows: ic, mc: mcb, columns: pc, kc: kcb, mr: bl.mr,
                         into: aBuf)
                     rk_sgemm_packed(
                         bl.isa, mcb, columns.count, kcb, alpha, aBuf, block + panel0 * kcb * nr, kcb * nr,
@@ -199,7 +199,7 @@ extension PackedMatrix {
             while pc < k {
                 let (kcb, block) = self.block(at: pc)
                 GEMMPacking.packA(
-                    transposed: false, a, lda: lda, rows: ic, mc: mcb, columns: pc, kc: kcb, mr: bl.mr, into: scratch)
+                    isa: bl.isa, transposed: false, a, lda: lda, rows: ic, mc: mcb, columns: pc, kc: kcb, mr: bl.mr, into: scratch)
                 rk_sgemm_packed(bl.isa, mcb, n, kcb, 1, scratch, block, kcb * nr, pc == 0 ? beta : 1, c + ic * ldc, ldc)
                 pc += kcb
             }
