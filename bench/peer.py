@@ -147,6 +147,8 @@ def emit(obj):
 
 
 def cmd_rnn(args):
+    if args.with_sgemm:
+        cmd_sgemm(args)
     for config in args.configs.split(","):
         batch = CONFIGS[config][0]
         for cell in args.cells.split(","):
@@ -192,6 +194,7 @@ def main():
     p.add_argument("--modes", default="inference,training")
     p.add_argument("--min-time", type=float, default=0.5)
     p.add_argument("--min-iters", type=int, default=3)
+    p.add_argument("--with-sgemm", action="store_true", help="measure the SGEMM reference first")
     p.set_defaults(func=cmd_rnn)
     p = sub.add_parser("sgemm")
     p.add_argument("--min-time", type=float, default=0.5)
