@@ -11,9 +11,15 @@ static void pack_a_portable(int transposed, const float *a, ptrdiff_t lda, ptrdi
     for (ptrdiff_t ir = 0; ir < mc; ir += mr) {
         const ptrdiff_t rm = mc - ir < mr ? mc - ir : mr;
         float *panel = dst + ir * kc;
-        for (ptrdiff_t i = 0; i < rm; i++)
+        if (transposed) {
+            /* Each p is rm contiguous floats. */
             for (ptrdiff_t p = 0; p < kc; p++)
-                panel[p * rm + i] = transposed ? a[p * lda + ir + i] : a[(ir + i) * lda + p];
+                for (ptrdiff_t i = 0; i < rm; i++) panel[p * rm + i] = a[p * lda + ir + i];
+        } else {
+            /* Read each row once, write every rm-th float. */
+            for (ptrdiff_t i = 0; i < rm; i++)
+                for (ptrdiff_t p = 0; p < kc; p++) panel[p * rm + i] = a[(ir + i) * lda + p];
+        }
     }
 }
 
@@ -22,11 +28,16 @@ static void pack_b_portable(int transposed, const float *b, ptrdiff_t ldb, ptrdi
     for (ptrdiff_t jr = 0; jr < nc; jr += nr) {
         const ptrdiff_t cols = nc - jr < nr ? nc - jr : nr;
         float *panel = dst + (jr / nr) * kc * nr;
-        for (ptrdiff_t p = 0; p < kc; p++) {
+        if (transposed) {
+            /* Read each stored row once, write every nr-th float. */
             for (ptrdiff_t j = 0; j < cols; j++)
-                panel[p * nr + j] = transposed ? b[(jr + j) * ldb + p] : b[p * ldb + jr + j];
-            for (ptrdiff_t j = cols; j < nr; j++) panel[p * nr + j] = 0;
+                for (ptrdiff_t p = 0; p < kc; p++) panel[p * nr + j] = b[(jr + j) * ldb + p];
+        } else {
+            for (ptrdiff_t p = 0; p < kc; p++)
+                for (ptrdiff_t j = 0; j < cols; j++) panel[p * nr + j] = b[p * ldb + jr + j];
         }
+        for (ptrdiff_t p = 0; p < kc; p++)
+            for (ptrdiff_t j = cols; j < nr; j++) panel[p * nr + j] = 0;
     }
 }
 
@@ -68,8 +79,8 @@ INL TGT void transpose16(__m512 r[16]) {
     }
 }
 
-/* dst[p * dst_stride + i] = src[i * ld + p] for i < rows (<= 16), p < cols; lanes i >= rows of
- * each destination row are written as zero when `width` is 16, left alone when it is `rows`. */
+/* dst[p * dst_stride + i] = src[i * ld + p] for i < rows (<= 16), p < cols, storing the lanes of
+ * `store` of each destination row: lanes i >= rows hold zeros (rows not loaded). */
 INL TGT void transpose_rows(const float *src, ptrdiff_t ld, ptrdiff_t rows, ptrdiff_t cols, float *dst,
                             ptrdiff_t dst_stride, __mmask16 store) {
     for (ptrdiff_t p = 0; p < cols; p += 16) {
