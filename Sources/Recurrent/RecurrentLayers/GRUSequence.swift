@@ -177,38 +177,18 @@ func gruForwardFast(
     var candidate = uninitializedTensor(saving ? [T, B, H] : [1])
     let yp = y.mutablePointer(), cand = candidate.mutablePointer()
     let h0 = input.h0.pointer, bih = w.biasIH?.pointer, bhh = w.biasHH?.pointer
-    let plan = StepPlan(hidden: H, stateSize: H, batch: B, gates: 3)
-    let weights = packedGateRows(w.weightHH, plan: plan, gates: 3, reuse: !saving)
-    let chunk = StepPlan.rowChunk(batch: B, partWeightFloats: 3 * plan.ranges[0].count * H)
-    let buffers = PartBuffers(plan, batch: chunk, productWidth: { 3 * $0.count }, weights: weights)
-    let reverse = input.reverse
+    let sweep = ForwardSweep(input, weightHH: w.weightHH, gates: 3, reuse: !saving)
 
     let gates = withProjectionBuffer(count: T * B * G, saving: saving) { gp in
         projectInputs(input.x, weight: w.weightIH, into: gp, reuse: !saving)  // b_ih is added by the gate kernel
-        plan.run(steps: T) { s, p in
-            let t = reverse ? T - 1 - s : s
-            let prev = s == 0 ? h0 : UnsafePointer(yp + (reverse ? t + 1 : t - 1) * B * H)
-            let range = plan.ranges[p], width = range.count, j0 = range.lowerBound
-            let product = buffers.product[p]
-            var r0 = 0
-            while r0 < B {
-                let rows = min(chunk, B - r0)
-                weights[p].multiply(
-                    m: rows, a: prev + r0 * H, lda: H, beta: 0, c: product, ldc: 3 * width, scratch: buffers.scratch[p])
-                for b in r0..<(r0 + rows) {
-                    let row = (t * B + b) * H + j0
-                    rk_gru_forward(
-                        width, gp + (t * B + b) * G + j0, H, bih.map { $0 + j0 }, product + (b - r0) * 3 * width, width,
-                        bhh.map { $0 + j0 },
-                        H, prev + b * H + j0, saving ? cand + row : nil, yp + row)
-                }
-                r0 += rows
-            }
+        sweep.run(h0: h0, y: yp) { t, b, range, product, hPrev in
+            let j0 = range.lowerBound, row = (t * B + b) * H + j0
+            rk_gru_forward(
+                range.count, gp + (t * B + b) * G + j0, H, bih.map { $0 + j0 }, product, range.count, bhh.map { $0 + j0 },
+                H, hPrev + j0, saving ? cand + row : nil, yp + row)
         }
     }
-    let last = reverse ? 0 : T - 1
-    var hN = uninitializedTensor([B, H])
-    hN.mutablePointer().update(from: yp + last * B * H, count: B * H)
+    let hN = sweep.finalState(y)
     guard saving else { return (y, hN, GRUSaved(gates: gates, hPrev: gates, candidateInput: gates)) }
     return (y, hN, GRUSaved(gates: try! gates.reshaped([T, B, G]), hPrev: y, candidateInput: candidate))
 }

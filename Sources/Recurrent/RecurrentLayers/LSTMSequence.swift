@@ -160,40 +160,21 @@ func lstmForwardFast(
     var tanhCAll = uninitializedTensor(saving ? [T, B, H] : [1])
     let yp = y.mutablePointer(), cp = c.mutablePointer(), h0 = input.h0.pointer
     let cPrev = cPrevAll.mutablePointer(), tanhC = tanhCAll.mutablePointer()
-    let plan = StepPlan(hidden: H, stateSize: H, batch: B, gates: 4)
-    let weights = packedGateRows(w.weightHH, plan: plan, gates: 4, reuse: !saving)
-    let chunk = StepPlan.rowChunk(batch: B, partWeightFloats: 4 * plan.ranges[0].count * H)
-    let buffers = PartBuffers(plan, batch: chunk, productWidth: { 4 * $0.count }, weights: weights)
-    let reverse = input.reverse
+    let sweep = ForwardSweep(input, weightHH: w.weightHH, gates: 4, reuse: !saving)
     // The bias is added by the gate kernel rather than in a pass over the projection.
     let bias = w.combinedBias
     let bp = bias?.pointer
 
     let gates = withProjectionBuffer(count: T * B * G, saving: saving) { gp in
         projectInputs(input.x, weight: w.weightIH, into: gp, reuse: !saving)
-        plan.run(steps: T) { s, p in
-            let t = reverse ? T - 1 - s : s
-            let prev = s == 0 ? h0 : UnsafePointer(yp + (reverse ? t + 1 : t - 1) * B * H)
-            let range = plan.ranges[p], width = range.count, j0 = range.lowerBound
-            let product = buffers.product[p]
-            var r0 = 0
-            while r0 < B {
-                let rows = min(chunk, B - r0)
-                weights[p].multiply(
-                    m: rows, a: prev + r0 * H, lda: H, beta: 0, c: product, ldc: 4 * width, scratch: buffers.scratch[p])
-                for b in r0..<(r0 + rows) {
-                    let row = (t * B + b) * H + j0
-                    rk_lstm_forward(
-                        width, gp + (t * B + b) * G + j0, H, bp.map { $0 + j0 }, product + (b - r0) * 4 * width, width, cp + b * H + j0,
-                        saving ? cPrev + row : nil, saving ? tanhC + row : nil, yp + row, saving ? 1 : 0)
-                }
-                r0 += rows
-            }
+        sweep.run(h0: h0, y: yp) { t, b, range, product, _ in
+            let j0 = range.lowerBound, row = (t * B + b) * H + j0
+            rk_lstm_forward(
+                range.count, gp + (t * B + b) * G + j0, H, bp.map { $0 + j0 }, product, range.count, cp + b * H + j0,
+                saving ? cPrev + row : nil, saving ? tanhC + row : nil, yp + row, saving ? 1 : 0)
         }
     }
-    let last = reverse ? 0 : T - 1
-    var hN = uninitializedTensor([B, H])
-    hN.mutablePointer().update(from: yp + last * B * H, count: B * H)
+    let hN = sweep.finalState(y)
     withExtendedLifetime(bias) {}
     guard saving else { return (y, hN, c, LSTMSaved(gates: gates, cPrev: gates, tanhC: gates, hPrev: gates, hRaw: nil)) }
     return (y, hN, c, LSTMSaved(

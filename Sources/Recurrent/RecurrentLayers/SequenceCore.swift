@@ -434,6 +434,62 @@ struct PreviousStates {
     }
 }
 
+/// The frame every fast forward pass shares: the step plan, each part's rows of W_hh packed
+/// (kept across inference calls), the per-part product buffers, and the order of steps. At
+/// each step part p multiplies h_{t−1} — y of the step processed before, or h0 — by its rows of
+/// W_hh, a chunk of batch rows at a time while the part's weights stay in cache, and hands
+/// every row's slice of the product to the cell's gate kernel.
+struct ForwardSweep {
+    let plan: StepPlan
+    private let weights: [PackedMatrix]
+    private let buffers: PartBuffers
+    private let chunk: Int
+    private let steps: Int, batch: Int, hidden: Int, gates: Int, reverse: Bool
+
+    init(_ input: SequenceInput, weightHH: Tensor, gates: Int, reuse: Bool) {
+        let H = weightHH.shape[1]
+        plan = StepPlan(hidden: H, stateSize: H, batch: input.batch, gates: gates)
+        weights = packedGateRows(weightHH, plan: plan, gates: gates, reuse: reuse)
+        chunk = StepPlan.rowChunk(batch: input.batch, partWeightFloats: gates * plan.ranges[0].count * H)
+        buffers = PartBuffers(plan, batch: chunk, productWidth: { gates * $0.count }, weights: weights)
+        (steps, batch, hidden, self.gates, reverse) = (input.steps, input.batch, H, gates, input.reverse)
+    }
+
+    /// Runs `body(time, row, units, product, hPrev)` for every step, part and batch row, where
+    /// the outputs y [T, B, H] are written by the body: `product` is the row's slice of
+    /// h_{t−1}·W_hhᵀ for `units`, gate g at `g · units.count`, and `hPrev` the row of h_{t−1}.
+    func run(
+        h0: UnsafePointer<Float>, y: UnsafePointer<Float>,
+        _ body: (_ time: Int, _ row: Int, _ units: Range<Int>, _ product: UnsafePointer<Float>,
+                 _ hPrev: UnsafePointer<Float>) -> Void
+    ) {
+        let (T, B, H) = (steps, batch, hidden)
+        plan.run(steps: T) { s, p in
+            let t = reverse ? T - 1 - s : s
+            let prev = s == 0 ? h0 : y + (reverse ? t + 1 : t - 1) * B * H
+            let range = plan.ranges[p], rowWidth = gates * range.count
+            let product = buffers.product[p]
+            var r0 = 0
+            while r0 < B {
+                let rows = min(chunk, B - r0)
+                weights[p].multiply(
+                    m: rows, a: prev + r0 * H, lda: H, beta: 0, c: product, ldc: rowWidth, scratch: buffers.scratch[p])
+                for b in r0..<(r0 + rows) {
+                    body(t, b, range, product + (b - r0) * rowWidth, prev + b * H)
+                }
+                r0 += rows
+            }
+        }
+    }
+
+    /// h_T: the outputs of the last processed step, [B, H].
+    func finalState(_ y: Tensor) -> Tensor {
+        var hN = uninitializedTensor([batch, hidden])
+        hN.mutablePointer().update(from: y.pointer + (reverse ? 0 : steps - 1) * batch * hidden, count: batch * hidden)
+        return hN
+    }
+}
+
 /// The frame every fast backward pass shares: the step plan, each part's packed columns of
 /// W_hh, and the order of steps (backward step s handles time `time(s)`, the reverse of the
 /// forward order). Before each step past the first, part p's slice of dh is set to the

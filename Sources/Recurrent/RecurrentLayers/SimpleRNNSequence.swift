@@ -87,37 +87,18 @@ func simpleRNNForwardFast(
     var y = uninitializedTensor([T, B, H])  // written in full by the loop
     let yp = y.mutablePointer(), h0 = input.h0.pointer
     let relu: Int32 = input.activation == .relu ? 1 : 0
-    let plan = StepPlan(hidden: H, stateSize: H, batch: B, gates: 1)
-    let weights = packedGateRows(w.weightHH, plan: plan, gates: 1, reuse: !saving)
-    let chunk = StepPlan.rowChunk(batch: B, partWeightFloats: plan.ranges[0].count * H)
-    let buffers = PartBuffers(plan, batch: chunk, productWidth: { $0.count }, weights: weights)
-    let reverse = input.reverse
+    let sweep = ForwardSweep(input, weightHH: w.weightHH, gates: 1, reuse: !saving)
     let bias = w.combinedBias  // added by the step kernel
     let bp = bias?.pointer
 
     let a = withProjectionBuffer(count: T * B * H, saving: saving) { ap in
         projectInputs(input.x, weight: w.weightIH, into: ap, reuse: !saving)
-        plan.run(steps: T) { s, p in
-            let t = reverse ? T - 1 - s : s
-            let prev = s == 0 ? h0 : UnsafePointer(yp + (reverse ? t + 1 : t - 1) * B * H)
-            let range = plan.ranges[p], width = range.count, j0 = range.lowerBound
-            let product = buffers.product[p]
-            var r0 = 0
-            while r0 < B {
-                let rows = min(chunk, B - r0)
-                weights[p].multiply(
-                    m: rows, a: prev + r0 * H, lda: H, beta: 0, c: product, ldc: width, scratch: buffers.scratch[p])
-                for b in r0..<(r0 + rows) {
-                    let row = (t * B + b) * H + j0
-                    rk_rnn_forward(width, ap + row, bp.map { $0 + j0 }, product + (b - r0) * width, yp + row, relu)
-                }
-                r0 += rows
-            }
+        sweep.run(h0: h0, y: yp) { t, b, range, product, _ in
+            let row = (t * B + b) * H + range.lowerBound
+            rk_rnn_forward(range.count, ap + row, bp.map { $0 + range.lowerBound }, product, yp + row, relu)
         }
     }
-    let last = reverse ? 0 : T - 1
-    var hN = uninitializedTensor([B, H])
-    hN.mutablePointer().update(from: yp + last * B * H, count: B * H)
+    let hN = sweep.finalState(y)
     withExtendedLifetime(bias) {}
     guard saving else { return (y, hN, SimpleRNNSaved(activations: a, hPrev: a)) }
     return (y, hN, SimpleRNNSaved(activations: try! a.reshaped([T, B, H]), hPrev: y))
