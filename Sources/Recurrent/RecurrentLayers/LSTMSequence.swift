@@ -207,16 +207,8 @@ func lstmBackwardFast(
                 dap + (t * B + b) * G + j0, H)
         }
     }
-    // dh_0 = dA of the first processed step · W_hh.
-    gemm(dap + sweep.time(T - 1) * B * G, w.weightHH.pointer, dhp, m: B, n: H, k: G)
-
-    var dWeightHH = uninitializedTensor([G, H])
-    PreviousStates(y: saved.hPrev, h0: input.h0, reverse: input.reverse)
-        .weightGradient(dap, gates: G, into: dWeightHH.mutablePointer())
-    let (dX, dWeightIH, dBias) = inputSideGradients(
-        dap, x: input.x, weight: w.weightIH, needsInputGradient: needsInputGradient)
-    return SequenceGradients(
-        x: dX, h0: dh, c0: dc, weightIH: dWeightIH, weightHH: dWeightHH,
-        biasIH: w.biasIH == nil ? nil : dBias, biasHH: w.biasHH == nil ? nil : dBias)
+    return sweepGradients(
+        dap, sweep: sweep, input: input, weights: w, y: saved.hPrev, dh: &dh, dc: dc,
+        needsInputGradient: needsInputGradient)
     }
 }

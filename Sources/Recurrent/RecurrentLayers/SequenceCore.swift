@@ -398,6 +398,25 @@ struct PartBuffers {
     }
 }
 
+/// The gradients after a fast backward sweep whose one dA [T, B, G] feeds both the recurrent
+/// and the input side (LSTM, SimpleRNN): dh_0 = dA of the first processed step · W_hh, dW_hh
+/// from the saved outputs `y` and h0, dW_ih, the bias gradient (the same for b_ih and b_hh),
+/// and dX when x needs one.
+func sweepGradients(
+    _ dA: UnsafePointer<Float>, sweep: BackwardSweep, input: SequenceInput, weights w: SequenceWeights,
+    y: Tensor, dh: inout Tensor, dc: Tensor?, needsInputGradient: Bool
+) -> SequenceGradients {
+    let B = input.batch, G = w.weightHH.shape[0], H = w.weightHH.shape[1]
+    gemm(dA + sweep.time(input.steps - 1) * B * G, w.weightHH.pointer, dh.mutablePointer(), m: B, n: H, k: G)
+    var dWeightHH = uninitializedTensor([G, H])
+    PreviousStates(y: y, h0: input.h0, reverse: input.reverse).weightGradient(dA, gates: G, into: dWeightHH.mutablePointer())
+    let (dX, dWeightIH, dBias) = inputSideGradients(
+        dA, x: input.x, weight: w.weightIH, needsInputGradient: needsInputGradient)
+    return SequenceGradients(
+        x: dX, h0: dh, c0: dc, weightIH: dWeightIH, weightHH: dWeightHH,
+        biasIH: w.biasIH == nil ? nil : dBias, biasHH: w.biasHH == nil ? nil : dBias)
+}
+
 extension UnsafePointer {
     /// For buffers this op owns and has made unique.
     var mutable: UnsafeMutablePointer<Pointee> { UnsafeMutablePointer(mutating: self) }

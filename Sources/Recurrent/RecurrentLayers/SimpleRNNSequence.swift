@@ -125,15 +125,8 @@ func simpleRNNBackwardFast(
             rk_rnn_backward(width, act + row, dhb, dap + row, relu)
         }
     }
-    gemm(dap + sweep.time(T - 1) * B * H, w.weightHH.pointer, dhp, m: B, n: H, k: H)
-
-    var dWeightHH = uninitializedTensor([H, H])
-    PreviousStates(y: saved.hPrev, h0: input.h0, reverse: input.reverse)
-        .weightGradient(dap, gates: H, into: dWeightHH.mutablePointer())
-    let (dX, dWeightIH, dBias) = inputSideGradients(
-        dap, x: input.x, weight: w.weightIH, needsInputGradient: needsInputGradient)
-    return SequenceGradients(
-        x: dX, h0: dh, c0: nil, weightIH: dWeightIH, weightHH: dWeightHH,
-        biasIH: w.biasIH == nil ? nil : dBias, biasHH: w.biasHH == nil ? nil : dBias)
+    return sweepGradients(
+        dap, sweep: sweep, input: input, weights: w, y: saved.hPrev, dh: &dh, dc: nil,
+        needsInputGradient: needsInputGradient)
     }
 }
