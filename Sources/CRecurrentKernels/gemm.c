@@ -83,3 +83,28 @@ void rk_spin_pause(void) {
     __asm__ __volatile__("yield");
 #endif
 }
+
+#if defined(__x86_64__)
+void rk__sgemv_packed_avx512(ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, const float *, float, float, float *);
+#endif
+
+void rk_sgemv_packed(rk_isa isa, ptrdiff_t k, ptrdiff_t n, ptrdiff_t kc, ptrdiff_t nr, const float *x,
+                     const float *b, float alpha, float beta, float *y) {
+#if defined(__x86_64__)
+    if (isa == RK_ISA_AVX512 && nr == 32) {
+        rk__sgemv_packed_avx512(k, n, kc, x, b, alpha, beta, y);
+        return;
+    }
+#endif
+    const ptrdiff_t panels = (n + nr - 1) / nr;
+    for (ptrdiff_t j = 0; j < n; j++) {
+        const ptrdiff_t q = j / nr, jj = j % nr;
+        float sum = 0;
+        for (ptrdiff_t p0 = 0; p0 < k; p0 += kc) {
+            const ptrdiff_t depth = k - p0 < kc ? k - p0 : kc;
+            const float *panel = b + p0 * panels * nr + q * depth * nr;
+            for (ptrdiff_t p = 0; p < depth; p++) sum += x[p0 + p] * panel[p * nr + jj];
+        }
+        y[j] = beta == 0.0f ? alpha * sum : alpha * sum + beta * y[j];
+    }
+}

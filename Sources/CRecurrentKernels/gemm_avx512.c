@@ -217,4 +217,47 @@ TGT void rk__sgemv_t_avx512(ptrdiff_t n, ptrdiff_t k, float alpha, const float *
     }
 }
 
+/* y = alpha * x·B + beta * y with B packed (k blocks of depth kc, 32-column panels; see
+ * rk_sgemv_packed): the batch-1 step of a recurrent layer, without packing x. */
+TGT void rk__sgemv_packed_avx512(ptrdiff_t k, ptrdiff_t n, ptrdiff_t kc, const float *x, const float *b,
+                                 float alpha, float beta, float *y) {
+    const ptrdiff_t panels = (n + NR - 1) / NR;
+    for (ptrdiff_t q = 0; q < panels; q++) {
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (ptrdiff_t p0 = 0; p0 < k; p0 += kc) {
+            const ptrdiff_t depth = k - p0 < kc ? k - p0 : kc;
+            const float *panel = b + p0 * panels * NR + q * depth * NR, *xp = x + p0;
+            ptrdiff_t p = 0;
+            for (; p + 4 <= depth; p += 4, panel += 4 * NR) {
+                const __m512 x0 = _mm512_set1_ps(xp[p]), x1 = _mm512_set1_ps(xp[p + 1]);
+                const __m512 x2 = _mm512_set1_ps(xp[p + 2]), x3 = _mm512_set1_ps(xp[p + 3]);
+                a0 = _mm512_fmadd_ps(x0, _mm512_load_ps(panel), a0);
+                a1 = _mm512_fmadd_ps(x0, _mm512_load_ps(panel + 16), a1);
+                a2 = _mm512_fmadd_ps(x1, _mm512_load_ps(panel + 32), a2);
+                a3 = _mm512_fmadd_ps(x1, _mm512_load_ps(panel + 48), a3);
+                a4 = _mm512_fmadd_ps(x2, _mm512_load_ps(panel + 64), a4);
+                a5 = _mm512_fmadd_ps(x2, _mm512_load_ps(panel + 80), a5);
+                a6 = _mm512_fmadd_ps(x3, _mm512_load_ps(panel + 96), a6);
+                a7 = _mm512_fmadd_ps(x3, _mm512_load_ps(panel + 112), a7);
+            }
+            for (; p < depth; p++, panel += NR) {
+                const __m512 x0 = _mm512_set1_ps(xp[p]);
+                a0 = _mm512_fmadd_ps(x0, _mm512_load_ps(panel), a0);
+                a1 = _mm512_fmadd_ps(x0, _mm512_load_ps(panel + 16), a1);
+            }
+        }
+        const __m512 lo = _mm512_add_ps(_mm512_add_ps(a0, a2), _mm512_add_ps(a4, a6));
+        const __m512 hi = _mm512_add_ps(_mm512_add_ps(a1, a3), _mm512_add_ps(a5, a7));
+        const __mmask16 m0 = lanes(n - q * NR), m1 = lanes(n - q * NR - 16);
+        float *yq = y + q * NR;
+        __m512 r0 = _mm512_mul_ps(_mm512_set1_ps(alpha), lo), r1 = _mm512_mul_ps(_mm512_set1_ps(alpha), hi);
+        if (beta != 0.0f) {
+            r0 = _mm512_fmadd_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(m0, yq), r0);
+            r1 = _mm512_fmadd_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(m1, yq + 16), r1);
+        }
+        _mm512_mask_storeu_ps(yq, m0, r0);
+        _mm512_mask_storeu_ps(yq + 16, m1, r1);
+    }
+}
+
 #endif /* __x86_64__ */

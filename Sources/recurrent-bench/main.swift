@@ -11,6 +11,8 @@ let benchUsage = """
       rnn [--configs A,B,C,D] [--cells rnn,lstm,gru] [--modes inference,training] [--json] …
           SimpleRNN / LSTM / GRU sequences per second on the peer benchmark's configurations
           (bench/README.md); --memory CONFIG CELL prints peak resident memory of training
+      floor [--input 64] [--hidden 128] [--gates 4] [--steps 100]
+          the batch-1 bound of this machine: W_hh read once per step, halves of h crossing cores
     """
 
 let benchArguments = Array(CommandLine.arguments.dropFirst())
@@ -20,6 +22,8 @@ do {
         try GEMMBench.run(Array(benchArguments.dropFirst()))
     case "rnn":
         try RNNBench.run(Array(benchArguments.dropFirst()))
+    case "floor":
+        try FloorBench.run(Array(benchArguments.dropFirst()))
     case "-h", "--help", "help":
         print(benchUsage)
     default:

@@ -305,6 +305,31 @@ import Testing
         }
     }
 
+    @Test func packedVectorProducts() throws {
+        // The batch-1 step: one row times packed B straight from its panels (the row is not
+        // packed), over several k blocks and a partial last panel; NaN in C with beta 0.
+        for (n, k) in [(1, 1), (33, 5), (512, 128), (70, 700), (40, 1500)] {
+            for transB in [false, true] {
+                for beta: Float in [0, 0.5] {
+                    let p = Problem(m: 1, n: n, k: k, transB: transB, beta: beta, nanC: beta == 0, seed: UInt64(n * k))
+                    let ref = p.reference()
+                    try forEachISA { _ in
+                        let packed = try p.b.withUnsafeBufferPointer {
+                            try PackedMatrix($0.baseAddress!, k: k, n: n, ldb: p.ldb, transposed: transB)
+                        }
+                        var out = p.c
+                        p.a.withUnsafeBufferPointer { a in
+                            out.withUnsafeMutableBufferPointer { c in
+                                packed.multiply(vector: a.baseAddress!, beta: beta, into: c.baseAddress!)
+                            }
+                        }
+                        #expect(p.check(out, against: ref) <= 1, "packed vector product \(p.label)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func packedMatrixFromTensorAndRepack() throws {
         let k = 5, n = 7, m = 3
         let w = try Tensor(shape: [n, k], scalars: Self.random(n * k, seed: 9))  // stored [n, k]

@@ -41,6 +41,12 @@ void rk_sgemv_n(rk_isa isa, ptrdiff_t k, ptrdiff_t n, float alpha, const float *
 void rk_sgemv_t(rk_isa isa, ptrdiff_t n, ptrdiff_t k, float alpha, const float *b, ptrdiff_t ldb,
                 const float *x, float beta, float *y);
 
+/// y[0..<n] = alpha * x·B + beta * y with B (k x n) packed as a whole matrix: k blocks of depth
+/// kc (the last may be shorter), block p0 holding its panels of nr columns, each depth x nr, one
+/// after another (Recurrent's PackedMatrix layout). When beta == 0, y is not read.
+void rk_sgemv_packed(rk_isa isa, ptrdiff_t k, ptrdiff_t n, ptrdiff_t kc, ptrdiff_t nr, const float *x,
+                     const float *b, float alpha, float beta, float *y);
+
 /// Packs the mc x kc block of op(A) at `a` into the A block layout with panels of `mr` rows:
 /// op(A)(i, p) = a[i*lda + p], or a[p*lda + i] when `transposed`. Reads nothing outside the block.
 void rk_pack_a(rk_isa isa, int transposed, const float *a, ptrdiff_t lda, ptrdiff_t mc, ptrdiff_t kc,

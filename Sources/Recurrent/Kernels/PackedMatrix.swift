@@ -190,6 +190,10 @@ extension PackedMatrix {
         scratch: UnsafeMutablePointer<Float>
     ) {
         guard m > 0 else { return }
+        if m == 1 {
+            multiply(vector: a, beta: beta, into: c)
+            return
+        }
         let bl = GEMMBlocking(cISA)
         let mc = stepRows(m)
         var ic = 0
@@ -205,5 +209,11 @@ extension PackedMatrix {
             }
             ic += mcb
         }
+    }
+
+    /// y = x·B + beta·y for one row x (k floats) into y (n floats), straight from the packed
+    /// panels without packing x: the batch-1 step of a recurrent layer.
+    public func multiply(vector x: UnsafePointer<Float>, beta: Float = 0, into y: UnsafeMutablePointer<Float>) {
+        rk_sgemv_packed(cISA, k, n, kc, nr, x, base, 1, beta, y)
     }
 }
