@@ -71,17 +71,21 @@ enum FloorBench {
         defer { h.deallocate(); out.deallocate() }
         h.update(repeating: 0.01, count: hidden)
         let carried = min(rows, hidden)  // the next h: as much of the product as fits
-        let repeats = 20_000
-        var samples: [Double] = []
-        for _ in 0..<5 {
-            let start = DispatchTime.now().uptimeNanoseconds
-            for _ in 0..<repeats {
-                w.multiply(vector: h, into: out)
-                for j in 0..<carried { h[j] = out[j] * 1e-3 }
-            }
-            samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 / Double(repeats))
+        return best(runs: 5, repeats: 20_000) {
+            w.multiply(vector: h, into: out)
+            for j in 0..<carried { h[j] = out[j] * 1e-3 }
         }
-        return samples.min()!
+    }
+
+    /// The fastest of `runs` timings of `repeats` calls of `body`, in seconds per call.
+    static func best(runs: Int, repeats: Int, _ body: () throws -> Void) rethrows -> Double {
+        var fastest = Double.infinity
+        for _ in 0..<runs {
+            let start = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<repeats { try body() }
+            fastest = min(fastest, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 / Double(repeats))
+        }
+        return fastest
     }
 
     /// One counter on its own cache lines (padding after the value, object header before it).
@@ -131,15 +135,8 @@ enum FloorBench {
         var generator = SeededGenerator(seed: 8)
         let x = Tensor.randomUniform([steps, input], low: -1, high: 1, generator: &generator).scalars
         var out = [Float](repeating: 0, count: steps * width)
-        var samples: [Double] = []
-        for _ in 0..<7 {
-            let repeats = 200
-            let start = DispatchTime.now().uptimeNanoseconds
-            for _ in 0..<repeats {
-                try GEMM.sgemm(m: steps, a: x, lda: input, packedB: w, c: &out, ldc: width)
-            }
-            samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 / Double(repeats))
+        return try best(runs: 7, repeats: 200) {
+            try GEMM.sgemm(m: steps, a: x, lda: input, packedB: w, c: &out, ldc: width)
         }
-        return samples.min()!
     }
 }

@@ -205,21 +205,18 @@ func gruBackwardFast(
     let drp = dip + T * B * G
     var dh = dHN, direct = Tensor.zeros([B, H])
     let dhp = dh.mutablePointer()
-    let directp = direct.mutablePointer(), dyp = dY.pointer
+    let directp = direct.mutablePointer()
     let gates = saved.gates.pointer, cand = saved.candidateInput.pointer
     let previous = PreviousStates(y: saved.hPrev, h0: input.h0, reverse: input.reverse)
     let sweep = BackwardSweep(input, weightHH: w.weightHH, gates: 3)
 
-    sweep.run(dA: drp, dh: dhp) { s, t, range in
+    sweep.run(dA: drp, dh: dhp, dY: dY.pointer) { s, t, range in
         let width = range.count, j0 = range.lowerBound
         let hPrev = previous.block(t)
         for b in 0..<B {
-            let dhb = dhp + b * H + j0, dy = dyp + (t * B + b) * H + j0, db = directp + b * H + j0
-            if s > 0 {
-                for j in 0..<width { dhb[j] += db[j] + dy[j] }
-            } else {
-                for j in 0..<width { dhb[j] += dy[j] }
-            }
+            // Past the first step, dh also carries h_{t−1}'s direct path through z (`direct`).
+            let dhb = dhp + b * H + j0, db = directp + b * H + j0
+            if s > 0 { for j in 0..<width { dhb[j] += db[j] } }
             let row = (t * B + b) * H + j0
             rk_gru_backward(
                 width, gates + (t * B + b) * G + j0, H, hPrev + b * H + j0, cand + row, dhb, db,

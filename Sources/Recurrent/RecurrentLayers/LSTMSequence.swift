@@ -192,18 +192,16 @@ func lstmBackwardFast(
     // dA [T, B, G], written in full by the loop.
     return withWorkspace(count: T * B * G) { dap in
     var dh = dHN, dc = dCN
-    let dhp = dh.mutablePointer(), dcp = dc.mutablePointer(), dyp = dY.pointer
+    let dhp = dh.mutablePointer(), dcp = dc.mutablePointer()
     let gates = saved.gates.pointer, cPrev = saved.cPrev.pointer, tanhC = saved.tanhC.pointer
     let sweep = BackwardSweep(input, weightHH: w.weightHH, gates: 4)
 
-    sweep.run(dA: dap, dh: dhp) { _, t, range in
+    sweep.run(dA: dap, dh: dhp, dY: dY.pointer) { _, t, range in
         let width = range.count, j0 = range.lowerBound
         for b in 0..<B {
-            let dhb = dhp + b * H + j0, dy = dyp + (t * B + b) * H + j0
-            for j in 0..<width { dhb[j] += dy[j] }
             let row = (t * B + b) * H + j0
             rk_lstm_backward(
-                width, gates + (t * B + b) * G + j0, H, cPrev + row, tanhC + row, dhb, dcp + b * H + j0,
+                width, gates + (t * B + b) * G + j0, H, cPrev + row, tanhC + row, dhp + b * H + j0, dcp + b * H + j0,
                 dap + (t * B + b) * G + j0, H)
         }
     }

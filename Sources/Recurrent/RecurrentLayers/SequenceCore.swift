@@ -429,11 +429,6 @@ struct PreviousStates {
     let y: UnsafePointer<Float>, h0: UnsafePointer<Float>
     let steps: Int, batch: Int, width: Int, reverse: Bool
 
-    init(y: Tensor, h0: Tensor, reverse: Bool) {
-        (self.y, self.h0) = (y.pointer, h0.pointer)
-        (steps, batch, width, self.reverse) = (y.shape[0], y.shape[1], y.shape[2], reverse)
-    }
-
     /// The [B, H] block of h entering time t.
     func block(_ t: Int) -> UnsafePointer<Float> {
         if t == (reverse ? steps - 1 : 0) { return h0 }
@@ -450,6 +445,12 @@ struct PreviousStates {
             gemm(dA + dAStart * G, y + yStart * width, dW, m: G, n: width, k: rows, transposeA: true)
         }
         gemm(dA + first * batch * G, h0, dW, m: G, n: width, k: batch, transposeA: true, beta: rows > 0 ? 1 : 0)
+    }
+}
+
+extension PreviousStates {
+    init(y: Tensor, h0: Tensor, reverse: Bool) {
+        self.init(y: y.pointer, h0: h0.pointer, steps: y.shape[0], batch: y.shape[1], width: y.shape[2], reverse: reverse)
     }
 }
 
@@ -483,9 +484,10 @@ struct ForwardSweep {
                  _ hPrev: UnsafePointer<Float>) -> Void
     ) {
         let (T, B, H) = (steps, batch, hidden)
+        let previous = PreviousStates(y: y, h0: h0, steps: T, batch: B, width: H, reverse: reverse)
         plan.run(steps: T) { s, p in
             let t = reverse ? T - 1 - s : s
-            let prev = s == 0 ? h0 : y + (reverse ? t + 1 : t - 1) * B * H
+            let prev = previous.block(t)
             let range = plan.ranges[p], rowWidth = gates * range.count
             let product = buffers.product[p]
             var r0 = 0
@@ -511,8 +513,8 @@ struct ForwardSweep {
 
 /// The frame every fast backward pass shares: the step plan, each part's packed columns of
 /// W_hh, and the order of steps (backward step s handles time `time(s)`, the reverse of the
-/// forward order). Before each step past the first, part p's slice of dh is set to the
-/// previous step's gate gradients times its columns of W_hh.
+/// forward order). Before each step, part p's slice of dh is set to the previous step's gate
+/// gradients times its columns of W_hh (past the first step) plus the step's output gradient.
 struct BackwardSweep {
     let plan: StepPlan
     private let weights: [PackedMatrix]
@@ -531,19 +533,24 @@ struct BackwardSweep {
     func time(_ s: Int) -> Int { reverse ? s : steps - 1 - s }
 
     /// Runs `body(step, time, units)` for every step and part; `dA` is the [T, B, G] buffer of
-    /// gate gradients whose product with W_hh feeds `dh` [B, H].
+    /// gate gradients whose product with W_hh feeds `dh` [B, H], and `dY` [T, B, H] the
+    /// gradient of the outputs, added to dh before `body` runs.
     func run(
-        dA: UnsafeMutablePointer<Float>, dh: UnsafeMutablePointer<Float>,
+        dA: UnsafeMutablePointer<Float>, dh: UnsafeMutablePointer<Float>, dY: UnsafePointer<Float>,
         _ body: (_ step: Int, _ time: Int, _ units: Range<Int>) -> Void
     ) {
         plan.run(steps: steps) { s, p in
-            let range = plan.ranges[p]
+            let range = plan.ranges[p], t = time(s)
             if s > 0 {
                 weights[p].multiply(
                     m: batch, a: dA + time(s - 1) * batch * gateWidth, lda: gateWidth, beta: 0,
                     c: dh + range.lowerBound, ldc: hidden, scratch: buffers.scratch[p])
             }
-            body(s, time(s), range)
+            for b in 0..<batch {
+                let dhb = dh + b * hidden + range.lowerBound, dy = dY + (t * batch + b) * hidden + range.lowerBound
+                for j in 0..<range.count { dhb[j] += dy[j] }
+            }
+            body(s, t, range)
         }
     }
 }

@@ -112,17 +112,14 @@ func simpleRNNBackwardFast(
     // dA [T, B, H], written in full by the loop.
     return withWorkspace(count: T * B * H) { dap in
     var dh = dHN
-    let dhp = dh.mutablePointer(), dyp = dY.pointer, act = saved.activations.pointer
+    let dhp = dh.mutablePointer(), act = saved.activations.pointer
     let relu: Int32 = input.activation == .relu ? 1 : 0
     let sweep = BackwardSweep(input, weightHH: w.weightHH, gates: 1)
 
-    sweep.run(dA: dap, dh: dhp) { _, t, range in
-        let width = range.count, j0 = range.lowerBound
+    sweep.run(dA: dap, dh: dhp, dY: dY.pointer) { _, t, range in
         for b in 0..<B {
-            let dhb = dhp + b * H + j0, dy = dyp + (t * B + b) * H + j0
-            for j in 0..<width { dhb[j] += dy[j] }
-            let row = (t * B + b) * H + j0
-            rk_rnn_backward(width, act + row, dhb, dap + row, relu)
+            let row = (t * B + b) * H + range.lowerBound
+            rk_rnn_backward(range.count, act + row, dhp + b * H + range.lowerBound, dap + row, relu)
         }
     }
     return sweepGradients(
