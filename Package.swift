@@ -5,6 +5,7 @@ let package = Package(
     name: "Recurrent",
     products: [
         .library(name: "Recurrent", targets: ["Recurrent"]),
+        .library(name: "RecurrentTasks", targets: ["RecurrentTasks"]),
         .executable(name: "recurrent", targets: ["recurrent"]),
         .executable(name: "recurrent-bench", targets: ["recurrent-bench"]),
     ],
@@ -15,13 +16,14 @@ let package = Package(
         .target(name: "CRecurrentKernels"),
         .target(name: "Recurrent", dependencies: ["CRecurrentKernels"]),
         .target(name: "RecurrentExamples", dependencies: ["Recurrent"]),
+        .target(name: "RecurrentTasks", dependencies: ["Recurrent"]),
         .executableTarget(
             name: "recurrent",
             dependencies: [
-                "Recurrent", "RecurrentExamples", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Recurrent", "RecurrentExamples", "RecurrentTasks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "recurrent-bench", dependencies: ["Recurrent"]),
         .testTarget(
-            name: "RecurrentTests", dependencies: ["Recurrent", "RecurrentExamples"], resources: [.copy("Fixtures")]),
+            name: "RecurrentTests", dependencies: ["Recurrent", "RecurrentExamples", "RecurrentTasks"], resources: [.copy("Fixtures")]),
     ]
 )

@@ -44,6 +44,38 @@ public class Optimizer {
         }
     }
 
+    /// The optimizer's state for a checkpoint: each parameter's slots as `"<index>.<slot>"`
+    /// (the index into `parameters`), and the step count as `"iterations"`.
+    public func stateDict() -> [String: Tensor] {
+        var tensors = ["iterations": Tensor([Float(iterations)])]
+        for (index, parameter) in parameters.enumerated() {
+            for (slot, tensor) in (state[ObjectIdentifier(parameter)] ?? []).enumerated() {
+                tensors["\(index).\(slot)"] = tensor
+            }
+        }
+        return tensors
+    }
+
+    /// Restores what `stateDict()` gave, for the same parameters in the same order.
+    public func loadStateDict(_ tensors: [String: Tensor]) throws {
+        guard let count = tensors["iterations"]?.scalars.first, count >= 0, count == count.rounded() else {
+            throw RecurrentError.invalidArgument("optimizer state: no valid \"iterations\" entry")
+        }
+        var restored: [ObjectIdentifier: [Tensor]] = [:]
+        for (index, parameter) in parameters.enumerated() {
+            let slots = (0..<stateSlots).compactMap { tensors["\(index).\($0)"] }
+            if slots.isEmpty { continue }
+            guard slots.count == stateSlots, slots.allSatisfy({ $0.shape == parameter.value.shape }) else {
+                throw RecurrentError.invalidArgument(
+                    "optimizer state: parameter \(index) (\(parameter.name ?? "unnamed")) needs \(stateSlots) slots of shape "
+                        + Shape.describe(parameter.value.shape))
+            }
+            restored[ObjectIdentifier(parameter)] = slots
+        }
+        state = restored
+        iterations = Int(count)
+    }
+
     /// Clears every parameter's gradient.
     public func zeroGradients() {
         for parameter in parameters { parameter.zeroGradient() }

@@ -1,0 +1,119 @@
+import Foundation
+import Recurrent
+
+/// A trained model on disk:
+///
+/// ```
+/// DIR/model.safetensors      weights; the network's architecture in the metadata
+/// DIR/preprocessing.json     task, options, what was fitted on the training part
+/// DIR/history.json, .csv     one record per epoch
+/// DIR/metrics.json           the held-out evaluation with baselines
+/// DIR/run.json               command line, seed, sizes, versions, ISA, wall time
+/// DIR/checkpoint.safetensors weights, optimizer and trainer state, for --resume
+/// ```
+/// Written in `DIR.partial` and renamed into place at the end, so a failed run leaves no
+/// half-written `DIR` (an interrupted one leaves `DIR.partial`, which `--resume` continues).
+public enum ModelDirectory {
+    static let modelFile = "model.safetensors", preprocessingFile = "preprocessing.json", checkpointFile = "checkpoint.safetensors"
+    static let format = "recurrent.task-model/1"
+
+    public static func partialPath(_ directory: String) -> String {
+        (directory.hasSuffix("/") ? String(directory.dropLast()) : directory) + ".partial"
+    }
+
+    static func write(_ text: String, to path: String) throws {
+        do {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw RecurrentError.file(path: path, problem: "cannot be written (\(CSVTable.reason(error)))")
+        }
+    }
+
+    static func saveModel(_ network: SequenceNetwork, in directory: String) throws {
+        let spec = String(decoding: try JSONEncoder().encode(network.spec), as: UTF8.self)
+        try SafeTensors.write(network.stateDict(), metadata: ["format": format, "network": spec, "version": Recurrent.version],
+                              to: directory + "/" + modelFile)
+    }
+
+    static func savePreprocessing(_ p: Preprocessing, in directory: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try write(String(decoding: try encoder.encode(p), as: UTF8.self) + "\n", to: directory + "/" + preprocessingFile)
+    }
+
+    /// A model directory's network (with its weights) and preprocessing.
+    public static func load(_ directory: String) throws -> (network: SequenceNetwork, preprocessing: Preprocessing) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw RecurrentError.file(path: directory, problem: "no such model directory")
+        }
+        let modelPath = directory + "/" + modelFile, preprocessingPath = directory + "/" + preprocessingFile
+        guard FileManager.default.fileExists(atPath: modelPath) else {
+            throw RecurrentError.file(path: directory, problem: "not a model directory (no \(modelFile))")
+        }
+        let (tensors, metadata) = try SafeTensors.read(path: modelPath)
+        guard metadata["format"] == format, let json = metadata["network"],
+              let spec = try? JSONDecoder().decode(NetworkSpec.self, from: Data(json.utf8)) else {
+            throw RecurrentError.file(path: modelPath, problem: "not a model written by `recurrent train` (no \(format) network)")
+        }
+        let preprocessingData: Data
+        do {
+            preprocessingData = try Data(contentsOf: URL(fileURLWithPath: preprocessingPath))
+        } catch {
+            throw RecurrentError.file(path: preprocessingPath, problem: "cannot be read (\(CSVTable.reason(error)))")
+        }
+        let preprocessing: Preprocessing
+        do {
+            preprocessing = try JSONDecoder().decode(Preprocessing.self, from: preprocessingData)
+        } catch {
+            throw RecurrentError.file(path: preprocessingPath, problem: "unreadable (\(describe(error)))")
+        }
+        let network = try SequenceNetwork(spec, seed: 0)
+        do {
+            try network.loadStateDict(tensors)
+        } catch {
+            throw RecurrentError.file(path: modelPath, problem: "weights do not fit the network: \(error)")
+        }
+        return (network, preprocessing)
+    }
+
+    /// Checks that a model directory holds a model of the task a command needs.
+    public static func load(_ directory: String, task: TaskKind?) throws -> (network: SequenceNetwork, preprocessing: Preprocessing) {
+        let loaded = try load(directory)
+        if let task, loaded.preprocessing.task != task {
+            throw RecurrentError.file(path: directory, problem: "holds a \(loaded.preprocessing.task.rawValue) model, not \(task.rawValue)")
+        }
+        return loaded
+    }
+
+    /// Moves `partial` to `directory`, replacing an earlier model directory there.
+    static func commit(_ partial: String, to directory: String) throws {
+        let fm = FileManager.default
+        var old: String?
+        if fm.fileExists(atPath: directory) {
+            guard fm.fileExists(atPath: directory + "/" + modelFile) || fm.fileExists(atPath: directory + "/" + checkpointFile)
+                    || ((try? fm.contentsOfDirectory(atPath: directory))?.isEmpty ?? false) else {
+                throw RecurrentError.file(path: directory, problem: "exists and is not a model directory; choose another --out")
+            }
+            old = directory + ".old-\(ProcessInfo.processInfo.processIdentifier)"
+            try fm.moveItem(atPath: directory, toPath: old!)
+        }
+        do {
+            try fm.moveItem(atPath: partial, toPath: directory)
+        } catch {
+            if let old { try? fm.moveItem(atPath: old, toPath: directory) }
+            throw RecurrentError.file(path: directory, problem: "cannot be written (\(CSVTable.reason(error)))")
+        }
+        if let old { try? fm.removeItem(atPath: old) }
+    }
+
+    static func describe(_ error: Error) -> String {
+        switch error {
+        case DecodingError.dataCorrupted(let c): return c.debugDescription
+        case DecodingError.keyNotFound(let key, _): return "missing \"\(key.stringValue)\""
+        case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c):
+            return "wrong type at \(c.codingPath.map(\.stringValue).joined(separator: "."))"
+        default: return "\(error)"
+        }
+    }
+}

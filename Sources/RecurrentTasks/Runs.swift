@@ -1,0 +1,195 @@
+import Foundation
+import Recurrent
+
+/// What `recurrent train` did, for printing.
+public struct TrainingRun: Sendable {
+    public var directory: String
+    public var report: TaskReport?
+    public var outcome: TrainingOutcome
+    public var parameterCount: Int
+    public var sizes: [(String, Int)]
+}
+
+/// The task pipelines as library calls: what the command-line tool runs.
+public enum Tasks {
+    /// Trains a model on `options.dataPath` and writes the model directory `out`.
+    ///
+    /// `initFrom` starts from another model directory's weights (same architecture);
+    /// `resume` continues the run whose checkpoint a model directory (or a `.partial` one
+    /// left by an interrupted run) holds, with its options, for `options.epochs` epochs in all.
+    public static func train(
+        _ options: TaskOptions, out: String, initFrom: String? = nil, resume: String? = nil,
+        commandLine: [String] = CommandLine.arguments, log: @escaping (String) -> Void = { _ in }
+    ) throws -> TrainingRun {
+        var options = options
+        var resumeState: String?
+        if let resume {
+            let source = FileManager.default.fileExists(atPath: resume + "/" + ModelDirectory.checkpointFile) ? resume : ModelDirectory.partialPath(resume)
+            let checkpoint = source + "/" + ModelDirectory.checkpointFile
+            guard FileManager.default.fileExists(atPath: checkpoint) else {
+                throw RecurrentError.file(path: resume, problem: "holds no training checkpoint to resume")
+            }
+            let saved = try loadPreprocessing(source)
+            guard saved.task == options.task else {
+                throw RecurrentError.file(path: resume, problem: "holds a \(saved.task.rawValue) run, not \(options.task.rawValue)")
+            }
+            let (epochs, budget, patience) = (options.epochs, options.timeBudget, options.patience)
+            options = saved.options
+            options.epochs = epochs ?? options.epochs
+            options.timeBudget = budget ?? options.timeBudget
+            options.patience = patience ?? options.patience
+            resumeState = checkpoint
+        }
+        let started = Date()
+        let prepared = try options.task.pipeline.prepare(options)
+        try prepared.settings.validate(trainingExamples: prepared.stream == nil ? prepared.train.count : prepared.settings.batchSize)
+        if prepared.stream?.train.isEmpty == true { throw RecurrentError.invalidArgument("the text gives no training chunks") }
+        let network = try SequenceNetwork(prepared.spec, seed: prepared.settings.seed)
+        if let initFrom { try initialize(network, from: initFrom) }
+
+        let partial = ModelDirectory.partialPath(out)
+        let fm = FileManager.default
+        // A checkpoint being resumed may live in the partial directory: copy it out first.
+        var resumeCopy: String?
+        if let resumeState {
+            resumeCopy = NSTemporaryDirectory() + "recurrent-resume-\(ProcessInfo.processInfo.processIdentifier).safetensors"
+            try? fm.removeItem(atPath: resumeCopy!)
+            try fm.copyItem(atPath: resumeState, toPath: resumeCopy!)
+        }
+        defer { if let resumeCopy { try? fm.removeItem(atPath: resumeCopy) } }
+        try? fm.removeItem(atPath: partial)
+        do {
+            try fm.createDirectory(atPath: partial, withIntermediateDirectories: true)
+        } catch {
+            throw RecurrentError.file(path: partial, problem: "cannot be created (\(CSVTable.reason(error)))")
+        }
+        do {
+            try ModelDirectory.savePreprocessing(prepared.preprocessing, in: partial)
+            let trainer = Trainer(
+                network: network, settings: prepared.settings, carriesState: prepared.stream != nil,
+                validation: try prepared.validationBatches, trainingBatches: prepared.trainingBatches)
+            trainer.checkpointPath = partial + "/" + ModelDirectory.checkpointFile
+            trainer.log = log
+            if let resumeCopy { try trainer.loadCheckpoint(resumeCopy) }
+            let outcome = try trainer.run()
+            let report = prepared.test.isEmpty
+                ? nil : try options.task.pipeline.evaluate(network, prepared.preprocessing, path: options.dataPath, all: false)
+            try ModelDirectory.saveModel(network, in: partial)
+            try writeHistory(outcome.history, in: partial)
+            if let report { try ModelDirectory.write(report.metrics.rendered() + "\n", to: partial + "/metrics.json") }
+            let run = runRecord(options, prepared, network, outcome, commandLine: commandLine, seconds: Date().timeIntervalSince(started))
+            try ModelDirectory.write(run.rendered() + "\n", to: partial + "/run.json")
+            try ModelDirectory.commit(partial, to: out)
+            return TrainingRun(directory: out, report: report, outcome: outcome, parameterCount: network.parameterCount, sizes: prepared.sizes)
+        } catch {
+            try? fm.removeItem(atPath: partial)
+            throw error
+        }
+    }
+
+    static func loadPreprocessing(_ directory: String) throws -> Preprocessing {
+        let path = directory + "/" + ModelDirectory.preprocessingFile
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path)) else {
+            throw RecurrentError.file(path: path, problem: "cannot be read")
+        }
+        do {
+            return try JSONDecoder().decode(Preprocessing.self, from: data)
+        } catch {
+            throw RecurrentError.file(path: path, problem: "unreadable (\(ModelDirectory.describe(error)))")
+        }
+    }
+
+    /// Copies another model's weights, which must have the same names and shapes.
+    static func initialize(_ network: SequenceNetwork, from directory: String) throws {
+        let (source, _) = try ModelDirectory.load(directory)
+        let weights = source.stateDict()
+        for (name, parameter) in network.namedParameters {
+            guard let w = weights[name], w.shape == parameter.value.shape else {
+                throw RecurrentError.file(
+                    path: directory,
+                    problem: "--init-from: its weights do not fit this network (\(name) \(Shape.describe(parameter.value.shape)) vs \(weights[name].map { Shape.describe($0.shape) } ?? "absent"))")
+            }
+            parameter.value = w
+        }
+    }
+
+    static func writeHistory(_ history: [EpochRecord], in directory: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try ModelDirectory.write(String(decoding: try encoder.encode(history), as: UTF8.self) + "\n", to: directory + "/history.json")
+        try ModelDirectory.write(([EpochRecord.csvHeader] + history.map(\.csvLine)).joined(separator: "\n") + "\n", to: directory + "/history.csv")
+    }
+
+    static func runRecord(
+        _ o: TaskOptions, _ p: PreparedTask, _ network: SequenceNetwork, _ outcome: TrainingOutcome, commandLine: [String], seconds: Double
+    ) -> JSON {
+        .object([
+            ("command_line", .array(commandLine.map(JSON.string))),
+            ("task", .string(o.task.rawValue)),
+            ("data", .string(o.dataPath)),
+            ("seed", .number(Double(p.settings.seed))),
+            ("sizes", .object(p.sizes.map { ($0.0, .number(Double($0.1))) })),
+            ("parameters", .number(Double(network.parameterCount))),
+            ("network", .object([("cell", .string(p.spec.cell.rawValue)), ("units", .number(Double(p.spec.units))),
+                                 ("layers", .number(Double(p.spec.layers))), ("bidirectional", .bool(p.spec.bidirectional)),
+                                 ("dropout", .number(Double(p.spec.dropout))), ("recurrent_dropout", .number(Double(p.spec.recurrentDropout)))])),
+            ("training", .object([("epochs", .number(Double(p.settings.epochs))), ("epochs_run", .number(Double(outcome.history.count))),
+                                  ("best_epoch", outcome.bestEpoch.map { .number(Double($0)) } ?? .null),
+                                  ("batch_size", .number(Double(p.settings.batchSize))), ("learning_rate", .number(Double(p.settings.learningRate))),
+                                  ("clip_norm", p.settings.clipNorm.map { .number(Double($0)) } ?? .null),
+                                  ("patience", p.settings.patience.map { .number(Double($0)) } ?? .null),
+                                  ("time_budget", p.settings.timeBudget.map { .number($0) } ?? .null),
+                                  ("stopped_early", .bool(outcome.stoppedEarly))])),
+            ("versions", .object([("recurrent", .string(Recurrent.version)), ("swift_runtime", .string(ProcessInfo.processInfo.operatingSystemVersionString))])),
+            ("kernel_isa", .string("\(Recurrent.kernelInfo)")),
+            ("threads", .number(Double(ProcessInfo.processInfo.activeProcessorCount))),
+            ("training_seconds", .number(outcome.seconds)),
+            ("wall_seconds", .number(seconds)),
+        ])
+    }
+
+    /// The task's metrics and baselines on a data file: its held-out part as in training, or all of it.
+    public static func evaluate(model: String, data: String, all: Bool = false) throws -> TaskReport {
+        let (network, preprocessing) = try ModelDirectory.load(model)
+        return try preprocessing.task.pipeline.evaluate(network, preprocessing, path: data, all: all)
+    }
+
+    /// CSV predictions for each row, sequence, sentence or line of `input`.
+    public static func predict(model: String, input: String) throws -> String {
+        let (network, preprocessing) = try ModelDirectory.load(model)
+        return try preprocessing.task.pipeline.predict(network, preprocessing, input: input, path: input)
+    }
+
+    /// Text sampled from a language model after `prime`.
+    public static func generate(
+        model: String, prime: String, length: Int, temperature: Double = 1, topK: Int? = nil, seed: UInt64 = 1
+    ) throws -> String {
+        let (network, preprocessing) = try ModelDirectory.load(model, task: .languageModel)
+        return try LanguageModelTask.generate(network, preprocessing, prime: prime, length: length, temperature: temperature, topK: topK, seed: seed)
+    }
+
+    /// The network, part by part with parameter counts, and the preprocessing it carries.
+    public static func summary(model: String) throws -> String {
+        let (network, p) = try ModelDirectory.load(model)
+        var lines = ["task: \(p.task.rawValue)", "network: \(network.spec.cell.rawValue), \(network.spec.units) units × \(network.spec.layers) layer(s)"
+                        + (network.spec.bidirectional ? ", bidirectional" : "")]
+        lines += network.summaryLines
+        if let f = p.forecast {
+            lines.append("preprocessing: column \(f.column), window \(f.window), horizon \(f.horizon), scaled by mean \(f.mean) and deviation \(f.scale); season \(f.season)")
+        }
+        if let s = p.sequences {
+            lines.append("preprocessing: sequences by \(s.idColumn)" + (s.stepColumn.map { ", ordered by \($0)" } ?? "")
+                         + "; features \(s.featureColumns.joined(separator: ", ")) standardised; labels (\(s.labelColumn)): \(s.labels.joined(separator: ", "))")
+        }
+        if let t = p.text {
+            lines.append("preprocessing: Keras tokenizer of \(t.vocabularySize) words on \(t.textColumn), at most \(t.maxLength) words; labels (\(t.labelColumn)): \(t.labels.joined(separator: ", "))")
+        }
+        if let c = p.characters {
+            lines.append("preprocessing: \(c.characters.count - 1) characters (and one for unseen), chunks of \(c.bptt) steps")
+        }
+        if let t = p.tagging {
+            lines.append("preprocessing: \(t.words.count) words, \(t.suffixes.count) suffixes, \(t.prefixes.count) prefixes, \(TaggingTask.shapeFeatures) shape features; \(t.tags.count) tags")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

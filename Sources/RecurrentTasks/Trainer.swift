@@ -1,0 +1,271 @@
+import Foundation
+import Recurrent
+
+/// How a network is trained: the common flags of `recurrent train`.
+public struct TrainingSettings: Codable, Sendable, Equatable {
+    public var epochs: Int
+    public var batchSize: Int
+    public var learningRate: Float
+    /// Rescale gradients to at most this global norm (nil: no clipping).
+    public var clipNorm: Float?
+    public var seed: UInt64
+    /// Stop when the validation loss has not improved for this many epochs; the best epoch's
+    /// weights are restored at the end of every run that validates (nil: run every epoch).
+    public var patience: Int?
+    /// Stop after the epoch, or for a stream the chunk, that crosses this many seconds.
+    public var timeBudget: Double?
+
+    func validate(trainingExamples: Int) throws {
+        guard epochs > 0 else { throw RecurrentError.invalidArgument("--epochs must be positive, got \(epochs)") }
+        guard batchSize > 0 else { throw RecurrentError.invalidArgument("--batch-size must be positive, got \(batchSize)") }
+        guard learningRate > 0, learningRate.isFinite else {
+            throw RecurrentError.invalidArgument("--lr must be a positive number, got \(learningRate)")
+        }
+        if let clipNorm, !(clipNorm > 0) { throw RecurrentError.invalidArgument("--clip-norm must be positive, got \(clipNorm)") }
+        if let patience, patience < 0 { throw RecurrentError.invalidArgument("--patience must be ≥ 0, got \(patience)") }
+        if let timeBudget, !(timeBudget > 0) { throw RecurrentError.invalidArgument("--time-budget must be positive, got \(timeBudget)") }
+        guard trainingExamples >= batchSize else {
+            throw RecurrentError.invalidArgument(
+                "\(trainingExamples) training examples → 0 batches of \(batchSize); lower --batch-size")
+        }
+    }
+}
+
+/// One epoch's line of `history.json` / `history.csv`.
+public struct EpochRecord: Codable, Sendable, Equatable {
+    public var epoch: Int
+    public var loss: Double
+    public var accuracy: Double?
+    public var valLoss: Double?
+    public var valAccuracy: Double?
+    public var learningRate: Double
+    /// Mean and largest global gradient norm over the epoch's steps, before clipping.
+    public var gradientNorm: Double
+    public var gradientNormMax: Double
+    public var seconds: Double
+    /// Steps run (a stream's epoch ends early when the time budget runs out).
+    public var steps: Int
+
+    enum CodingKeys: String, CodingKey {
+        case epoch, loss, accuracy, valLoss = "val_loss", valAccuracy = "val_accuracy", learningRate = "learning_rate"
+        case gradientNorm = "gradient_norm", gradientNormMax = "gradient_norm_max", seconds, steps
+    }
+
+    static let csvHeader = "epoch,loss,accuracy,val_loss,val_accuracy,learning_rate,gradient_norm,gradient_norm_max,seconds,steps"
+    var csvLine: String {
+        func f(_ x: Double?) -> String { x.map { String(format: "%.6g", $0) } ?? "" }
+        return [String(epoch), f(loss), f(accuracy), f(valLoss), f(valAccuracy), f(learningRate), f(gradientNorm),
+                f(gradientNormMax), String(format: "%.3f", seconds), String(steps)].joined(separator: ",")
+    }
+}
+
+/// Where a run stands after an epoch: what `--resume` needs besides the weights and the
+/// optimizer's moments.
+struct TrainerState: Codable {
+    var epochsDone: Int
+    var shuffleGenerator: [UInt64]
+    var networkGenerator: [UInt64]
+    var bestLoss: Double?
+    var bestEpoch: Int?
+    var wait: Int
+    var history: [EpochRecord]
+    var seconds: Double
+    var stopped: Bool
+}
+
+/// What a finished run reports.
+public struct TrainingOutcome: Sendable {
+    public var history: [EpochRecord]
+    public var bestEpoch: Int?
+    public var stoppedEarly: Bool
+    public var seconds: Double
+}
+
+/// The loop: Adam, bucketed batches or stream chunks with carried state, clipping, validation,
+/// early stopping with the best weights kept, a time budget, and a checkpoint every epoch.
+final class Trainer {
+    let network: SequenceNetwork
+    let settings: TrainingSettings
+    let optimizer: Adam
+    /// Batches of one epoch (shuffled with the generator); a stream's chunks in order.
+    let trainingBatches: (inout SeededGenerator) throws -> [Batch]
+    let validation: [Batch]
+    /// Stream chunks: each batch starts from the previous one's final state (detached).
+    let carriesState: Bool
+    var checkpointPath: String?
+    var log: (String) -> Void = { _ in }
+
+    private(set) var state: TrainerState
+    private var bestWeights: [Tensor]?
+
+    init(
+        network: SequenceNetwork, settings: TrainingSettings, carriesState: Bool, validation: [Batch],
+        trainingBatches: @escaping (inout SeededGenerator) throws -> [Batch]
+    ) {
+        self.network = network
+        self.settings = settings
+        self.carriesState = carriesState
+        self.validation = validation
+        self.trainingBatches = trainingBatches
+        // PyTorch's ε: the Keras default 1e-7 differs only in the last digits of early steps.
+        optimizer = Adam(parameters: network.parameters, learningRate: settings.learningRate, epsilon: 1e-8)
+        state = TrainerState(
+            epochsDone: 0, shuffleGenerator: SeededGenerator(seed: settings.seed ^ 0x5A17).stateWords,
+            networkGenerator: network.generatorState, bestLoss: nil, bestEpoch: nil, wait: 0, history: [], seconds: 0,
+            stopped: false)
+    }
+
+    // MARK: Checkpoints
+
+    func saveCheckpoint() throws {
+        guard let checkpointPath else { return }
+        var tensors: [String: Tensor] = [:]
+        for (name, value) in network.stateDict() { tensors["model." + name] = value }
+        for (name, value) in optimizer.stateDict() { tensors["optimizer." + name] = value }
+        if let bestWeights {
+            for ((name, _), value) in zip(network.namedParameters, bestWeights) { tensors["best." + name] = value }
+        }
+        let json = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
+        try SafeTensors.write(tensors, metadata: ["format": "recurrent.checkpoint/1", "state": json], to: checkpointPath)
+    }
+
+    func loadCheckpoint(_ path: String) throws {
+        let (tensors, metadata) = try SafeTensors.read(path: path)
+        guard metadata["format"] == "recurrent.checkpoint/1", let json = metadata["state"],
+              let restored = try? JSONDecoder().decode(TrainerState.self, from: Data(json.utf8)) else {
+            throw RecurrentError.file(path: path, problem: "not a training checkpoint of this tool")
+        }
+        func part(_ prefix: String) -> [String: Tensor] {
+            Dictionary(uniqueKeysWithValues: tensors.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value) })
+        }
+        do {
+            try network.loadStateDict(part("model."))
+            try optimizer.loadStateDict(part("optimizer."))
+        } catch {
+            throw RecurrentError.file(path: path, problem: "does not fit this network: \(error)")
+        }
+        let best = part("best.")
+        bestWeights = best.isEmpty ? nil : try network.namedParameters.map { name, _ in
+            guard let t = best[name] else { throw RecurrentError.file(path: path, problem: "best weights lack \(name)") }
+            return t
+        }
+        state = restored
+        network.generatorState = restored.networkGenerator
+    }
+
+    // MARK: The loop
+
+    func run() throws -> TrainingOutcome {
+        let start = Date().addingTimeInterval(-state.seconds)
+        var shuffle = SeededGenerator(seed: 0)
+        shuffle.stateWords = state.shuffleGenerator
+        while state.epochsDone < settings.epochs && !state.stopped {
+            let epochStart = Date()
+            let batches = try trainingBatches(&shuffle)
+            network.train()
+            var carried: CarriedState?
+            var lossSum = 0.0, hits = 0, counted = 0, normSum = 0.0, normMax = 0.0, steps = 0
+            var budgetSpent = false
+            for batch in batches {
+                optimizer.zeroGradients()
+                let (output, final) = try network.forward(batch, state: carried)
+                if carriesState { carried = final.detached() }
+                let loss = try network.loss(output, batch)
+                let value = loss.value.scalar
+                guard value.isFinite else {
+                    throw RecurrentError.nonFinite(
+                        "training diverged at epoch \(state.epochsDone + 1), step \(steps + 1): the loss is \(value); lower --lr or set --clip-norm")
+                }
+                try loss.backward()
+                let norm = Double(try gradientNorm())
+                try optimizer.step()
+                let n = batch.classes?.count ?? batch.size
+                lossSum += Double(value) * Double(n)
+                counted += n
+                if let classes = batch.classes { hits += try Self.hits(output.value, classes) }
+                normSum += norm
+                normMax = max(normMax, norm)
+                steps += 1
+                if carriesState, let budget = settings.timeBudget, Date().timeIntervalSince(start) > budget {
+                    budgetSpent = true
+                    break
+                }
+            }
+            network.eval()
+            let isClassifier = batches.first?.classes != nil
+            var record = EpochRecord(
+                epoch: state.epochsDone + 1, loss: lossSum / Double(max(counted, 1)),
+                accuracy: isClassifier ? Double(hits) / Double(max(counted, 1)) : nil, valLoss: nil, valAccuracy: nil,
+                learningRate: Double(optimizer.learningRate), gradientNorm: normSum / Double(max(steps, 1)),
+                gradientNormMax: normMax, seconds: 0, steps: steps)
+            if !validation.isEmpty {
+                let (loss, accuracy) = try evaluate(validation)
+                (record.valLoss, record.valAccuracy) = (loss, accuracy)
+                if state.bestLoss == nil || loss < state.bestLoss! {
+                    (state.bestLoss, state.bestEpoch, state.wait) = (loss, record.epoch, 0)
+                    bestWeights = network.parameters.map(\.value)
+                } else {
+                    state.wait += 1
+                    if let patience = settings.patience, state.wait > patience { state.stopped = true }
+                }
+            }
+            record.seconds = Date().timeIntervalSince(epochStart)
+            state.history.append(record)
+            state.epochsDone += 1
+            state.seconds = Date().timeIntervalSince(start)
+            if let budget = settings.timeBudget, state.seconds > budget || budgetSpent { state.stopped = true }
+            state.shuffleGenerator = shuffle.stateWords
+            state.networkGenerator = network.generatorState
+            log(Self.describe(record, of: settings.epochs))
+            try saveCheckpoint()
+        }
+        if let bestWeights {
+            for (parameter, value) in zip(network.parameters, bestWeights) { parameter.value = value }
+        }
+        return TrainingOutcome(
+            history: state.history, bestEpoch: state.bestEpoch, stoppedEarly: state.stopped && state.epochsDone < settings.epochs,
+            seconds: state.seconds)
+    }
+
+    /// The global gradient norm, clipped to `clipNorm` when set.
+    private func gradientNorm() throws -> Float {
+        if let clipNorm = settings.clipNorm { return try clipGradientNorm(network.parameters, maximumNorm: clipNorm) }
+        let squares = network.parameters.compactMap(\.grad).reduce(0.0) { total, g in
+            g.withUnsafeBufferPointer { $0.reduce(total) { $0 + Double($1) * Double($1) } }
+        }
+        return Float(squares.squareRoot())
+    }
+
+    /// Mean loss (per example or real step) and accuracy of class heads, without training.
+    func evaluate(_ batches: [Batch]) throws -> (loss: Double, accuracy: Double?) {
+        var carried: CarriedState?
+        var lossSum = 0.0, hits = 0, counted = 0
+        try withoutGradients {
+            for batch in batches {
+                let (output, final) = try network.forward(batch, state: carried)
+                if carriesState { carried = final }
+                let n = batch.classes?.count ?? batch.size
+                lossSum += Double(try network.loss(output, batch).value.scalar) * Double(n)
+                counted += n
+                if let classes = batch.classes { hits += try Self.hits(output.value, classes) }
+            }
+        }
+        let isClassifier = batches.first?.classes != nil
+        return (lossSum / Double(max(counted, 1)), isClassifier ? Double(hits) / Double(max(counted, 1)) : nil)
+    }
+
+    static func hits(_ logits: Tensor, _ classes: Tensor) throws -> Int {
+        let predicted = try logits.argmax(axis: -1).scalars
+        return zip(predicted, classes.scalars).reduce(0) { $0 + ($1.0 == $1.1 ? 1 : 0) }
+    }
+
+    static func describe(_ r: EpochRecord, of epochs: Int) -> String {
+        var parts = ["epoch \(r.epoch)/\(epochs)", String(format: "loss %.4f", r.loss)]
+        if let a = r.accuracy { parts.append(String(format: "acc %.4f", a)) }
+        if let v = r.valLoss { parts.append(String(format: "val_loss %.4f", v)) }
+        if let a = r.valAccuracy { parts.append(String(format: "val_acc %.4f", a)) }
+        parts.append(String(format: "|g| %.3g", r.gradientNorm))
+        parts.append(String(format: "%.1f s", r.seconds))
+        return parts.joined(separator: "  ")
+    }
+}
