@@ -47,7 +47,7 @@ enum SequenceClassificationTask: TaskPipeline {
         }
         var train = sequences.filter { $0.split == 0 }, validation = sequences.filter { $0.split == 1 }
         let test = sequences.filter { $0.split == 2 }
-        if let limit = o.limit { train = Array(train.prefix(limit)) }
+        if let limit = o.limit { train = sample(train, limit, seed: o.seed ?? 1) }
         guard !train.isEmpty else { throw RecurrentError.file(path: o.dataPath, problem: "no training sequences") }
         if validation.isEmpty {
             (train, validation) = holdOut(train, fraction: try defaults.validationFraction(o), shuffle: true, seed: o.seed ?? 1)

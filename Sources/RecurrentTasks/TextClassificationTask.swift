@@ -27,7 +27,7 @@ enum TextClassificationTask: TaskPipeline {
         func rows(_ indices: [Int]) -> [Row] { indices.map { Row(line: table.lines[$0], text: table.rows[$0][t], label: table.rows[$0][l]) } }
         var train = rows(split.train), validation = rows(split.validation)
         let test = rows(split.test)
-        if let limit = o.limit { train = Array(train.prefix(limit)) }
+        if let limit = o.limit { train = sample(train, limit, seed: o.seed ?? 1) }
         guard !train.isEmpty else { throw RecurrentError.file(path: o.dataPath, problem: "no training rows") }
         if validation.isEmpty {
             (train, validation) = holdOut(train, fraction: try defaults.validationFraction(o), shuffle: true, seed: o.seed ?? 1)
