@@ -28,13 +28,13 @@ public enum Demo {
                 if quick { o.epochs = 5 } else { o.timeBudget = 60 }
             }),
             (.classifyText, Job(name: "amazon-reviews", file: "amazon_fine_food_reviews.csv") { o in
-                if quick { (o.epochs, o.limit, o.maxLength) = (1, 800, 100) } else { o.timeBudget = 75 }
+                if quick { (o.epochs, o.limit) = (2, 1500) } else { o.timeBudget = 75 }
             }),
             (.languageModel, Job(name: "shakespeare", file: "shakespeare_complete.txt") { o in
-                if quick { (o.epochs, o.limit, o.units, o.layers) = (1, 60_000, 64, 1) } else { (o.timeBudget, o.limit) = (80, 1_200_000) }
+                if quick { (o.epochs, o.limit, o.units, o.layers) = (1, 200_000, 128, 1) } else { (o.timeBudget, o.limit) = (80, 1_500_000) }
             }),
             (.tag, Job(name: "pos-tagger", file: "oanc_pos_tagged.txt") { o in
-                if quick { (o.epochs, o.limit) = (1, 1500) } else { (o.epochs, o.timeBudget) = (3, 60) }
+                if quick { (o.epochs, o.limit) = (1, 4000) } else { (o.epochs, o.timeBudget) = (4, 60) }
             }),
         ]
     }
@@ -61,7 +61,7 @@ public enum Demo {
         let header = ["task", "model", "metric", "baseline", "baseline value", "ours", "seconds"]
         let body = rows.map { r in
             [r.task, r.model, r.headline.metric, r.headline.baseline, String(format: "%.4f", r.headline.baselineValue),
-             String(format: "%.4f", r.headline.ours) + (r.headline.beatsBaseline ? " ✓" : ""), String(format: "%.0f", r.seconds)]
+             String(format: "%.4f", r.headline.ours) + (r.headline.beatsBaseline ? " ✓" : ""), String(format: "%.1f", r.seconds)]
         }
         let widths = header.indices.map { i in ([header] + body).map { $0[i].count }.max()! }
         func line(_ cells: [String]) -> String {

@@ -18,7 +18,7 @@ public struct ForecastPreprocessing: Codable, Sendable {
 }
 
 enum ForecastTask: TaskPipeline {
-    static let defaults = TaskDefaults(units: 64, epochs: 100, batchSize: 32, learningRate: 0.002, patience: 15)
+    static let defaults = TaskDefaults(units: 64, epochs: 150, batchSize: 32, learningRate: 0.0003, patience: 30)
 
     static func series(_ path: String, column: String?) throws -> (name: String, values: [Float]) {
         let table = try CSVTable(path: path)
@@ -62,11 +62,25 @@ enum ForecastTask: TaskPipeline {
         preprocessing.forecast = pre
         let spec = defaults.network(o, embeddings: [], features: 1, head: .regression(outputs: horizon, linearSkip: true), maxPooling: false, window: window)
         let examples = encode(values, pre)
-        return PreparedTask(
+        var prepared = PreparedTask(
             preprocessing: preprocessing, spec: spec, settings: defaults.training(o), featureWidth: 1,
             train: Array(examples[..<trainCount]), validation: Array(examples[trainCount..<(trainCount + validationCount)]),
             test: Array(examples[(count - testCount)...]),
             sizes: [("train", trainCount), ("validation", validationCount), ("test", testCount)], bucketing: false)
+        prepared.initialize = { network in try startFromAutoregression(network, pre) }
+        return prepared
+    }
+
+    /// The network starts as the least-squares AR model: the linear skip holds its coefficients
+    /// (in scaled units) and the recurrent head starts at zero, so training learns a correction
+    /// of the linear forecast and early stopping can only keep what improves on it.
+    static func startFromAutoregression(_ network: SequenceNetwork, _ p: ForecastPreprocessing) throws {
+        guard let skip = network.skip, let weight = skip.weight, let bias = skip.bias, p.autoregression.count == p.horizon else { return }
+        let (m, s) = (Double(p.mean), Double(p.scale))
+        weight.value = try Tensor(shape: [p.horizon, p.window], scalars: p.autoregression.flatMap { $0.dropLast().map(Float.init) })
+        bias.value = Tensor(p.autoregression.map { w in Float((w.last! + m * w.dropLast().reduce(0, +) - m) / s) })
+        if let headWeight = network.head.weight { headWeight.value = Tensor.zeros(headWeight.shape) }
+        if let headBias = network.head.bias { headBias.value = Tensor.zeros(headBias.shape) }
     }
 
     /// Every window of the series with its next `horizon` values (when there are), scaled.

@@ -45,7 +45,7 @@ public enum Tasks {
         try prepared.settings.validate(trainingExamples: prepared.stream == nil ? prepared.train.count : prepared.settings.batchSize)
         if prepared.stream?.train.isEmpty == true { throw RecurrentError.invalidArgument("the text gives no training chunks") }
         let network = try SequenceNetwork(prepared.spec, seed: prepared.settings.seed)
-        if let initFrom { try initialize(network, from: initFrom) }
+        if let initFrom { try initialize(network, from: initFrom) } else { try prepared.initialize?(network) }
 
         let partial = ModelDirectory.partialPath(out)
         let fm = FileManager.default

@@ -17,6 +17,8 @@ struct PreparedTask {
     var sizes: [(String, Int)]
     /// Whether batches sort by length within chunks (variable-length data).
     var bucketing = true
+    /// Sets initial weights from what was fitted on the training part (a fresh run only).
+    var initialize: ((SequenceNetwork) throws -> Void)?
 
     func trainingBatches(_ generator: inout SeededGenerator) throws -> [Batch] {
         if let stream { return stream.train }
