@@ -86,15 +86,23 @@ public enum ModelDirectory {
         return loaded
     }
 
+    /// Throws unless `directory` is free, empty, or an earlier model directory (which a run replaces).
+    static func checkReplaceable(_ directory: String) throws {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: directory, isDirectory: &isDirectory) else { return }
+        guard isDirectory.boolValue, fm.fileExists(atPath: directory + "/" + modelFile)
+                || ((try? fm.contentsOfDirectory(atPath: directory))?.isEmpty ?? false) else {
+            throw RecurrentError.file(path: directory, problem: "exists and is not a model directory; choose another --out")
+        }
+    }
+
     /// Moves `partial` to `directory`, replacing an earlier model directory there.
     static func commit(_ partial: String, to directory: String) throws {
         let fm = FileManager.default
         var old: String?
         if fm.fileExists(atPath: directory) {
-            guard fm.fileExists(atPath: directory + "/" + modelFile) || fm.fileExists(atPath: directory + "/" + checkpointFile)
-                    || ((try? fm.contentsOfDirectory(atPath: directory))?.isEmpty ?? false) else {
-                throw RecurrentError.file(path: directory, problem: "exists and is not a model directory; choose another --out")
-            }
+            try checkReplaceable(directory)
             old = directory + ".old-\(ProcessInfo.processInfo.processIdentifier)"
             try fm.moveItem(atPath: directory, toPath: old!)
         }

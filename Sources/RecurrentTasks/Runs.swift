@@ -40,6 +40,7 @@ public enum Tasks {
             options.patience = patience ?? options.patience
             resumeState = checkpoint
         }
+        try ModelDirectory.checkReplaceable(out)
         let started = Date()
         let prepared = try options.task.pipeline.prepare(options)
         try prepared.settings.validate(trainingExamples: prepared.stream == nil ? prepared.train.count : prepared.settings.batchSize)

@@ -190,6 +190,13 @@ import Testing
         var split = small(.classifySequences, "japanese_vowels.csv") { Self.vowels(&$0) }
         split.valSplit = 1.5
         #expect(failure(split) == "--val-split must be in [0, 1), got 1.5")
+        let occupied = scratch("occupied")
+        try FileManager.default.createDirectory(atPath: occupied, withIntermediateDirectories: true)
+        try "keep me".write(toFile: occupied + "/notes.txt", atomically: true, encoding: .utf8)
+        #expect(throws: RecurrentError.file(path: occupied, problem: "exists and is not a model directory; choose another --out")) {
+            try Tasks.train(small(.classifySequences, "japanese_vowels.csv") { Self.vowels(&$0) }, out: occupied)
+        }
+        #expect(FileManager.default.fileExists(atPath: occupied + "/notes.txt"))
         let invalid = scratch("invalid.txt")
         try Data([0x61, 0x62, 0x0A, 0x63, 0xFF, 0x0A]).write(to: URL(fileURLWithPath: invalid))
         #expect(failure(TaskOptions(task: .tag, dataPath: invalid)) == "\(invalid): line 2, column 2: invalid UTF-8")
