@@ -80,7 +80,9 @@ enum TextClassificationTask: TaskPipeline {
 
     /// The rows of a CSV with the text column, or each non-empty line of a plain text.
     static func load(_ p: TextPreprocessing, _ pre: Preprocessing, path: String, all: Bool, requireLabels: Bool) throws -> [Row] {
-        if !requireLabels, let text = try? readTextFile(path), !(text.split(separator: "\n").first ?? "").contains(p.textColumn) {
+        // A file whose first line does not name the text column is plain text, one input a line.
+        if !requireLabels, let text = try? readTextFile(path),
+           !(text.split(separator: "\n").first ?? "").split(separator: ",").contains(where: { $0.trimmingCharacters(in: .init(charactersIn: "\" \r")) == p.textColumn }) {
             return text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
                 .filter { !$0.element.isEmpty }.map { Row(line: $0.offset + 1, text: String($0.element), label: "") }
         }
