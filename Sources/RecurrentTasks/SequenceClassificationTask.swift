@@ -15,7 +15,7 @@ public struct SequencePreprocessing: Codable, Sendable {
 }
 
 enum SequenceClassificationTask: TaskPipeline {
-    static let defaults = TaskDefaults(units: 64, epochs: 60, batchSize: 16, learningRate: 0.003, patience: 12)
+    static let defaults = TaskDefaults(units: 64, bidirectional: true, epochs: 60, batchSize: 16, learningRate: 0.003, patience: 12)
 
     struct Sequence {
         var id: String
