@@ -71,9 +71,9 @@ enum LanguageModelTask: TaskPipeline {
         }
     }
 
-    static func encode(_ text: String, _ p: CharacterPreprocessing) -> [Int] {
+    static func encode(_ scalars: some Sequence<Unicode.Scalar>, _ p: CharacterPreprocessing) -> [Int] {
         let index = Dictionary(uniqueKeysWithValues: p.characters.enumerated().map { ($1, $0) })
-        return text.unicodeScalars.map { index[String($0)] ?? 0 }
+        return scalars.map { index[String($0)] ?? 0 }
     }
 
     /// Bits per character over a stream, run in lanes with carried state, and the unigram baseline's.
@@ -110,7 +110,7 @@ enum LanguageModelTask: TaskPipeline {
             if let limit = pre.options.limit { scalars = Array(scalars.prefix(limit)) }
             scalars = Array(scalars.suffix(Int(Float(scalars.count) * (pre.options.testSplit ?? 0.1))))
         }
-        return try report(network, p, ids: encode(String(String.UnicodeScalarView(scalars)), p))
+        return try report(network, p, ids: encode(scalars, p))
     }
 
     static func report(_ network: SequenceNetwork, _ p: CharacterPreprocessing, ids: [Int]) throws -> TaskReport {
@@ -137,7 +137,7 @@ enum LanguageModelTask: TaskPipeline {
 
     /// The ids of a text, every character of which the model must know.
     static func known(_ text: String, _ p: CharacterPreprocessing, path: String? = nil) throws -> [Int] {
-        let ids = encode(text, p)
+        let ids = encode(text.unicodeScalars, p)
         if let i = ids.firstIndex(of: 0) {
             let c = Array(text.unicodeScalars)[i]
             let place = path.map { "\($0): " } ?? ""

@@ -25,7 +25,7 @@ public enum ModelDirectory {
         do {
             try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw RecurrentError.file(path: path, problem: "cannot be written (\(CSVTable.reason(error)))")
+            throw RecurrentError.file(path: path, problem: "cannot be written (\(RecurrentError.reason(error)))")
         }
     }
 
@@ -47,7 +47,7 @@ public enum ModelDirectory {
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw RecurrentError.file(path: directory, problem: "no such model directory")
         }
-        let modelPath = directory + "/" + modelFile, preprocessingPath = directory + "/" + preprocessingFile
+        let modelPath = directory + "/" + modelFile
         guard FileManager.default.fileExists(atPath: modelPath) else {
             throw RecurrentError.file(path: directory, problem: "not a model directory (no \(modelFile))")
         }
@@ -56,18 +56,7 @@ public enum ModelDirectory {
               let spec = try? JSONDecoder().decode(NetworkSpec.self, from: Data(json.utf8)) else {
             throw RecurrentError.file(path: modelPath, problem: "not a model written by `recurrent train` (no \(format) network)")
         }
-        let preprocessingData: Data
-        do {
-            preprocessingData = try Data(contentsOf: URL(fileURLWithPath: preprocessingPath))
-        } catch {
-            throw RecurrentError.file(path: preprocessingPath, problem: "cannot be read (\(CSVTable.reason(error)))")
-        }
-        let preprocessing: Preprocessing
-        do {
-            preprocessing = try JSONDecoder().decode(Preprocessing.self, from: preprocessingData)
-        } catch {
-            throw RecurrentError.file(path: preprocessingPath, problem: "unreadable (\(describe(error)))")
-        }
+        let preprocessing = try loadPreprocessing(directory)
         let network = try SequenceNetwork(spec, seed: 0)
         do {
             try network.loadStateDict(tensors)
@@ -75,6 +64,21 @@ public enum ModelDirectory {
             throw RecurrentError.file(path: modelPath, problem: "weights do not fit the network: \(error)")
         }
         return (network, preprocessing)
+    }
+
+    static func loadPreprocessing(_ directory: String) throws -> Preprocessing {
+        let path = directory + "/" + preprocessingFile
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw RecurrentError.file(path: path, problem: "cannot be read (\(RecurrentError.reason(error)))")
+        }
+        do {
+            return try JSONDecoder().decode(Preprocessing.self, from: data)
+        } catch {
+            throw RecurrentError.file(path: path, problem: "unreadable (\(describe(error)))")
+        }
     }
 
     /// Checks that a model directory holds a model of the task a command needs.
@@ -110,7 +114,7 @@ public enum ModelDirectory {
             try fm.moveItem(atPath: partial, toPath: directory)
         } catch {
             if let old { try? fm.moveItem(atPath: old, toPath: directory) }
-            throw RecurrentError.file(path: directory, problem: "cannot be written (\(CSVTable.reason(error)))")
+            throw RecurrentError.file(path: directory, problem: "cannot be written (\(RecurrentError.reason(error)))")
         }
         if let old { try? fm.removeItem(atPath: old) }
     }

@@ -197,22 +197,11 @@ public final class SequenceNetwork: Model {
         }
     }
 
-    /// A summary: one line per part, with its parameter count.
+    /// A summary: one line per part (PyTorch's repr), with its parameter count.
     public var summaryLines: [String] {
-        var lines = children.map { child -> String in
-            let count = child.module.parameterCount
-            return "\(child.name.padding(toLength: 14, withPad: " ", startingAt: 0)) \(describe(child.module).padding(toLength: 62, withPad: " ", startingAt: 0)) \(count)"
-        }
-        lines.append("total parameters: \(parameterCount)")
-        return lines
-    }
-
-    private func describe(_ module: any Module) -> String {
-        if let e = module as? Embedding { return "Embedding(\(e.inputDim), \(e.outputDim))" }
-        if let d = module as? Dense { return "Linear(in_features=\(d.inputSize ?? 0), out_features=\(d.units))" }
-        if let r = module as? RecurrentLayer {
-            return "\(r.kind == .lstm ? "LSTM" : r.kind == .simpleRNN(relu: false) ? "RNN" : "GRU")(\(r.inputSize ?? 0), \(r.hiddenSize), num_layers=\(r.numLayers), bidirectional=\(r.bidirectional ? "True" : "False"))"
-        }
-        return String(describing: type(of: module))
+        children.map { child in
+            child.name.padding(toLength: 14, withPad: " ", startingAt: 0)
+                + String(describing: child.module).padding(toLength: 62, withPad: " ", startingAt: 0) + " \(child.module.parameterCount)"
+        } + ["total parameters: \(parameterCount)"]
     }
 }

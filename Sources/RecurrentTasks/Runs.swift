@@ -29,7 +29,7 @@ public enum Tasks {
             guard FileManager.default.fileExists(atPath: checkpoint) else {
                 throw RecurrentError.file(path: resume, problem: "holds no training checkpoint to resume")
             }
-            let saved = try loadPreprocessing(source)
+            let saved = try ModelDirectory.loadPreprocessing(source)
             guard saved.task == options.task else {
                 throw RecurrentError.file(path: resume, problem: "holds a \(saved.task.rawValue) run, not \(options.task.rawValue)")
             }
@@ -44,34 +44,27 @@ public enum Tasks {
         let started = Date()
         let prepared = try options.task.pipeline.prepare(options)
         try prepared.settings.validate(trainingExamples: prepared.stream == nil ? prepared.train.count : prepared.settings.batchSize)
-        if prepared.stream?.train.isEmpty == true { throw RecurrentError.invalidArgument("the text gives no training chunks") }
         let network = try SequenceNetwork(prepared.spec, seed: prepared.settings.seed)
         if let initFrom { try initialize(network, from: initFrom) } else { try prepared.initialize?(network) }
 
+        let trainer = Trainer(
+            network: network, settings: prepared.settings, carriesState: prepared.stream != nil,
+            validation: try prepared.validationBatches, trainingBatches: prepared.trainingBatches)
+        trainer.log = log
+        // Read before the partial directory (where the checkpoint may live) is made anew.
+        if let resumeState { try trainer.loadCheckpoint(resumeState) }
+
         let partial = ModelDirectory.partialPath(out)
         let fm = FileManager.default
-        // A checkpoint being resumed may live in the partial directory: copy it out first.
-        var resumeCopy: String?
-        if let resumeState {
-            resumeCopy = NSTemporaryDirectory() + "recurrent-resume-\(ProcessInfo.processInfo.processIdentifier).safetensors"
-            try? fm.removeItem(atPath: resumeCopy!)
-            try fm.copyItem(atPath: resumeState, toPath: resumeCopy!)
-        }
-        defer { if let resumeCopy { try? fm.removeItem(atPath: resumeCopy) } }
         try? fm.removeItem(atPath: partial)
         do {
             try fm.createDirectory(atPath: partial, withIntermediateDirectories: true)
         } catch {
-            throw RecurrentError.file(path: partial, problem: "cannot be created (\(CSVTable.reason(error)))")
+            throw RecurrentError.file(path: partial, problem: "cannot be created (\(RecurrentError.reason(error)))")
         }
         do {
             try ModelDirectory.savePreprocessing(prepared.preprocessing, in: partial)
-            let trainer = Trainer(
-                network: network, settings: prepared.settings, carriesState: prepared.stream != nil,
-                validation: try prepared.validationBatches, trainingBatches: prepared.trainingBatches)
             trainer.checkpointPath = partial + "/" + ModelDirectory.checkpointFile
-            trainer.log = log
-            if let resumeCopy { try trainer.loadCheckpoint(resumeCopy) }
             let outcome = try trainer.run()
             let report = prepared.test.isEmpty
                 ? nil : try options.task.pipeline.evaluate(network, prepared.preprocessing, path: options.dataPath, all: false)
@@ -85,18 +78,6 @@ public enum Tasks {
         } catch {
             try? fm.removeItem(atPath: partial)
             throw error
-        }
-    }
-
-    static func loadPreprocessing(_ directory: String) throws -> Preprocessing {
-        let path = directory + "/" + ModelDirectory.preprocessingFile
-        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path)) else {
-            throw RecurrentError.file(path: path, problem: "cannot be read")
-        }
-        do {
-            return try JSONDecoder().decode(Preprocessing.self, from: data)
-        } catch {
-            throw RecurrentError.file(path: path, problem: "unreadable (\(ModelDirectory.describe(error)))")
         }
     }
 

@@ -37,8 +37,12 @@ enum SequenceClassificationTask: TaskPipeline {
         guard !features.isEmpty else {
             throw RecurrentError.file(path: o.dataPath, problem: "no numeric feature columns (name them with --feature-columns)")
         }
-        let split = try SplitRows.make(table, splitColumn: splitColumn, count: table.rows.count, testFraction: o.testSplit ?? 0.2)
-        let partOf = Dictionary(uniqueKeysWithValues: [(split.train, 0), (split.validation, 1), (split.test, 2)].flatMap { rows, p in rows.map { ($0, p) } })
+        // Rows go to parts by the split column; without one, whole sequences do (below).
+        var partOf: [Int: Int] = [:]
+        if let splitColumn {
+            let split = try SplitRows.make(table, splitColumn: splitColumn, count: table.rows.count, testFraction: 0)
+            for (rows, part) in [(split.train, 0), (split.validation, 1), (split.test, 2)] { for row in rows { partOf[row] = part } }
+        }
         var sequences = try group(table, id: idColumn, step: stepColumn, label: labelColumn, features: features) { partOf[$0] ?? 0 }
         if splitColumn == nil {
             // No split column: the last sequences (in file order) are the test part.

@@ -35,7 +35,7 @@ struct PreparedTask {
     }
 }
 
-/// A stream cut into `rows` parallel lanes and chunks of `bptt` steps.
+/// A stream's chunks (`LanguageModelTask.chunks`), for training and validation.
 struct StreamBatches {
     var train: [Batch]
     var validation: [Batch]
@@ -63,8 +63,7 @@ extension TaskKind {
 }
 
 extension Batching {
-    /// Batches in order, without shuffling (evaluation, prediction), sorted by length inside
-    /// each batch's window so little is padded; `order` maps them back.
+    /// Batches in order, without shuffling (evaluation, prediction).
     static func batches(_ examples: [SequenceExample], batchSize: Int, featureWidth: Int) throws -> [Batch] {
         try stride(from: 0, to: examples.count, by: batchSize).map {
             try batch(Array(examples[$0..<min($0 + batchSize, examples.count)]), featureWidth: featureWidth)

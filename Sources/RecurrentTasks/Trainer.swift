@@ -150,6 +150,8 @@ final class Trainer {
             return t
         }
         state = restored
+        // Resuming is asking for more: a run that stopped early (patience, time budget) goes on.
+        state.stopped = false
         network.generatorState = restored.networkGenerator
     }
 
@@ -164,7 +166,7 @@ final class Trainer {
             let batches = try trainingBatches(&shuffle)
             network.train()
             var carried: CarriedState?
-            var lossSum = 0.0, hits = 0, counted = 0, normSum = 0.0, normMax = 0.0, steps = 0
+            var totals = BatchTotals(), normSum = 0.0, normMax = 0.0, steps = 0
             var budgetSpent = false
             for batch in batches {
                 optimizer.zeroGradients()
@@ -177,12 +179,9 @@ final class Trainer {
                         "training diverged at epoch \(state.epochsDone + 1), step \(steps + 1): the loss is \(value); lower --lr or set --clip-norm")
                 }
                 try loss.backward()
-                let norm = Double(try gradientNorm())
+                let norm = Double(try clippedGradientNorm())
                 try optimizer.step()
-                let n = batch.classes?.count ?? batch.size
-                lossSum += Double(value) * Double(n)
-                counted += n
-                if let classes = batch.classes { hits += try Self.hits(output.value, classes) }
+                try totals.add(loss: value, output: output.value, batch)
                 normSum += norm
                 normMax = max(normMax, norm)
                 steps += 1
@@ -192,10 +191,8 @@ final class Trainer {
                 }
             }
             network.eval()
-            let isClassifier = batches.first?.classes != nil
             var record = EpochRecord(
-                epoch: state.epochsDone + 1, loss: lossSum / Double(max(counted, 1)),
-                accuracy: isClassifier ? Double(hits) / Double(max(counted, 1)) : nil, valLoss: nil, valAccuracy: nil,
+                epoch: state.epochsDone + 1, loss: totals.loss, accuracy: totals.accuracy, valLoss: nil, valAccuracy: nil,
                 learningRate: Double(optimizer.learningRate), gradientNorm: normSum / Double(max(steps, 1)),
                 gradientNormMax: normMax, seconds: 0, steps: steps)
             if !validation.isEmpty {
@@ -227,36 +224,24 @@ final class Trainer {
             seconds: state.seconds)
     }
 
-    /// The global gradient norm, clipped to `clipNorm` when set.
-    private func gradientNorm() throws -> Float {
+    /// The global gradient norm before clipping; gradients are clipped to `clipNorm` when set.
+    private func clippedGradientNorm() throws -> Float {
         if let clipNorm = settings.clipNorm { return try clipGradientNorm(network.parameters, maximumNorm: clipNorm) }
-        let squares = network.parameters.compactMap(\.grad).reduce(0.0) { total, g in
-            g.withUnsafeBufferPointer { $0.reduce(total) { $0 + Double($1) * Double($1) } }
-        }
-        return Float(squares.squareRoot())
+        return gradientNorm(network.parameters)
     }
 
     /// Mean loss (per example or real step) and accuracy of class heads, without training.
     func evaluate(_ batches: [Batch]) throws -> (loss: Double, accuracy: Double?) {
         var carried: CarriedState?
-        var lossSum = 0.0, hits = 0, counted = 0
+        var totals = BatchTotals()
         try withoutGradients {
             for batch in batches {
                 let (output, final) = try network.forward(batch, state: carried)
                 if carriesState { carried = final }
-                let n = batch.classes?.count ?? batch.size
-                lossSum += Double(try network.loss(output, batch).value.scalar) * Double(n)
-                counted += n
-                if let classes = batch.classes { hits += try Self.hits(output.value, classes) }
+                try totals.add(loss: try network.loss(output, batch).value.scalar, output: output.value, batch)
             }
         }
-        let isClassifier = batches.first?.classes != nil
-        return (lossSum / Double(max(counted, 1)), isClassifier ? Double(hits) / Double(max(counted, 1)) : nil)
-    }
-
-    static func hits(_ logits: Tensor, _ classes: Tensor) throws -> Int {
-        let predicted = try logits.argmax(axis: -1).scalars
-        return zip(predicted, classes.scalars).reduce(0) { $0 + ($1.0 == $1.1 ? 1 : 0) }
+        return (totals.loss, totals.accuracy)
     }
 
     static func describe(_ r: EpochRecord, of epochs: Int) -> String {
@@ -268,4 +253,24 @@ final class Trainer {
         parts.append(String(format: "%.1f s", r.seconds))
         return parts.joined(separator: "  ")
     }
+}
+
+/// Running means over batches: the loss weighted by examples (or real steps), and accuracy
+/// when the batches have classes.
+struct BatchTotals {
+    private var lossSum = 0.0, hits = 0, counted = 0, classified = false
+
+    mutating func add(loss: Float, output: Tensor, _ batch: Batch) throws {
+        let n = batch.classes?.count ?? batch.size
+        lossSum += Double(loss) * Double(n)
+        counted += n
+        if let classes = batch.classes {
+            classified = true
+            let predicted = try output.argmax(axis: -1).scalars
+            hits += zip(predicted, classes.scalars).reduce(0) { $0 + ($1.0 == $1.1 ? 1 : 0) }
+        }
+    }
+
+    var loss: Double { lossSum / Double(max(counted, 1)) }
+    var accuracy: Double? { classified ? Double(hits) / Double(max(counted, 1)) : nil }
 }

@@ -14,21 +14,15 @@ public struct CSVTable: Sendable {
     public let lines: [Int]
 
     public init(path: String) throws {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw RecurrentError.file(path: path, problem: "cannot be read (\(Self.reason(error)))")
-        }
-        try self.init(data: data, path: path)
+        try self.init(text: try readTextFile(path), path: path)
     }
 
     public init(data: Data, path: String) throws {
+        try self.init(text: try decodeUTF8(data, path: path), path: path)
+    }
+
+    private init(text: String, path: String) throws {
         self.path = path
-        guard let text = String(validating: data, as: UTF8.self) else {
-            let (line, column) = Self.firstInvalidUTF8(data)
-            throw RecurrentError.file(path: path, problem: "line \(line), column \(column): invalid UTF-8")
-        }
         var records = try Self.parse(Array(text.unicodeScalars), path: path)
         guard !records.isEmpty else { throw RecurrentError.file(path: path, problem: "the file is empty") }
         let (headerLine, header) = records.removeFirst()
@@ -54,9 +48,6 @@ public struct CSVTable: Sendable {
         }
         return index
     }
-
-    /// One column's cells.
-    public func strings(_ column: Int) -> [String] { rows.map { $0[column] } }
 
     /// One column as numbers; a cell that is not a finite number is an error at its line and column.
     public func numbers(_ column: Int) throws -> [Float] {
@@ -151,48 +142,4 @@ public struct CSVTable: Sendable {
         if !(fields.isEmpty && field.isEmpty && atFieldStart) { endRecord() }
         return records
     }
-
-    /// Line and column (from 1, in bytes) of the first byte that breaks UTF-8.
-    static func firstInvalidUTF8(_ data: Data) -> (Int, Int) {
-        let bytes = [UInt8](data)
-        var line = 1, lineStart = 0, i = 0
-        while i < bytes.count {
-            let b = bytes[i]
-            let length = b < 0x80 ? 1 : b >> 5 == 0b110 ? 2 : b >> 4 == 0b1110 ? 3 : b >> 3 == 0b11110 ? 4 : 0
-            let end = i + length
-            if length == 0 || end > bytes.count
-                || String(validating: bytes[i..<end], as: UTF8.self) == nil {
-                return (line, i - lineStart + 1)
-            }
-            if b == 0x0A { line += 1; lineStart = i + 1 }
-            i = end
-        }
-        return (line, i - lineStart + 1)
-    }
-
-    /// A short reason for a failed file operation ("no such file", "permission denied").
-    public static func reason(_ error: Error) -> String {
-        let ns = error as NSError
-        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
-        }
-        if ns.domain == NSCocoaErrorDomain, ns.code == NSFileReadNoSuchFileError { return "no such file" }
-        return ns.localizedDescription
-    }
-}
-
-/// A UTF-8 text file read whole, with the line and column of the first invalid byte as the error.
-public func readTextFile(_ path: String) throws -> String {
-    let data: Data
-    do {
-        data = try Data(contentsOf: URL(fileURLWithPath: path))
-    } catch {
-        throw RecurrentError.file(path: path, problem: "cannot be read (\(CSVTable.reason(error)))")
-    }
-    guard let text = String(validating: data, as: UTF8.self) else {
-        let (line, column) = CSVTable.firstInvalidUTF8(data)
-        throw RecurrentError.file(path: path, problem: "line \(line), column \(column): invalid UTF-8")
-    }
-    guard !text.isEmpty else { throw RecurrentError.file(path: path, problem: "the file is empty") }
-    return text
 }

@@ -5,10 +5,7 @@ public func clipGradientNorm(_ parameters: [Variable], maximumNorm: Float) throw
     guard maximumNorm > 0 else {
         throw RecurrentError.invalidArgument("clipGradientNorm: maximum norm must be positive, got \(maximumNorm)")
     }
-    let squares = parameters.compactMap(\.grad).reduce(0.0) { total, g in
-        g.withUnsafeBufferPointer { $0.reduce(total) { $0 + Double($1) * Double($1) } }
-    }
-    let norm = Float(squares.squareRoot())
+    let norm = gradientNorm(parameters)
     let coefficient = maximumNorm / (norm + 1e-6)
     if coefficient < 1 {
         for parameter in parameters where parameter.grad != nil {
@@ -16,6 +13,15 @@ public func clipGradientNorm(_ parameters: [Variable], maximumNorm: Float) throw
         }
     }
     return norm
+}
+
+/// The global L2 norm of the parameters' gradients (those without one count as zero),
+/// accumulated in Double.
+public func gradientNorm(_ parameters: [Variable]) -> Float {
+    let squares = parameters.compactMap(\.grad).reduce(0.0) { total, g in
+        g.withUnsafeBufferPointer { $0.reduce(total) { $0 + Double($1) * Double($1) } }
+    }
+    return Float(squares.squareRoot())
 }
 
 /// Clamps every gradient element to [−maximum, maximum] (PyTorch's `clip_grad_value_`).
