@@ -16,6 +16,8 @@ import Recurrent
 public enum ModelDirectory {
     static let modelFile = "model.safetensors", preprocessingFile = "preprocessing.json", checkpointFile = "checkpoint.safetensors"
     static let format = "recurrent.task-model/1"
+    /// run.json's task for a directory `recurrent import` wrote: model.safetensors holds a `Sequential`.
+    static let importedTask = "imported"
 
     public static func partialPath(_ directory: String) -> String {
         (directory.hasSuffix("/") ? String(directory.dropLast()) : directory) + ".partial"
@@ -41,8 +43,8 @@ public enum ModelDirectory {
         try write(String(decoding: try encoder.encode(p), as: UTF8.self) + "\n", to: directory + "/" + preprocessingFile)
     }
 
-    /// A model directory's network (with its weights) and preprocessing.
-    public static func load(_ directory: String) throws -> (network: SequenceNetwork, preprocessing: Preprocessing) {
+    /// A model directory's model file, read.
+    static func read(_ directory: String) throws -> (path: String, tensors: [String: Tensor], metadata: [String: String]) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw RecurrentError.file(path: directory, problem: "no such model directory")
@@ -52,6 +54,23 @@ public enum ModelDirectory {
             throw RecurrentError.file(path: directory, problem: "not a model directory (no \(modelFile))")
         }
         let (tensors, metadata) = try SafeTensors.read(path: modelPath)
+        return (modelPath, tensors, metadata)
+    }
+
+    /// The model of a directory `recurrent import` wrote, or nil for a directory `recurrent train` wrote.
+    public static func importedModel(_ directory: String) throws -> Sequential? {
+        let (path, _, metadata) = try read(directory)
+        return metadata["format"] == Sequential.archiveFormat ? try Sequential.load(from: path) : nil
+    }
+
+    /// A model directory's network (with its weights) and preprocessing.
+    public static func load(_ directory: String) throws -> (network: SequenceNetwork, preprocessing: Preprocessing) {
+        let (modelPath, tensors, metadata) = try read(directory)
+        if metadata["format"] == Sequential.archiveFormat {
+            throw RecurrentError.file(
+                path: directory, problem: "holds a model brought in by `recurrent import`, which predicts on .npy tensors "
+                    + "(recurrent predict --model \(directory) --input x.npy --output y.npy)")
+        }
         guard metadata["format"] == format, let json = metadata["network"],
               let spec = try? JSONDecoder().decode(NetworkSpec.self, from: Data(json.utf8)) else {
             throw RecurrentError.file(path: modelPath, problem: "not a model written by `recurrent train` (no \(format) network)")

@@ -32,6 +32,10 @@ public struct NetworkSpec: Codable, Sendable, Equatable {
     public var head: Head
     /// Steps of the input (needed by `linearSkip`).
     public var window: Int?
+    /// For sequence classes: add a bag of words to the logits, a per-token weight for each
+    /// class averaged over the real tokens of the first channel (fastText's linear model,
+    /// Joulin et al. 2017), learnt together with the recurrent part ("wide and deep").
+    public var bagOfWords: Bool?
 
     public var directions: Int { bidirectional ? 2 : 1 }
     var inputWidth: Int { embeddings.reduce(features) { $0 + $1[1] } }
@@ -79,6 +83,7 @@ public final class SequenceNetwork: Model {
     let rnn: RecurrentLayer
     let head: Dense
     let skip: Dense?
+    let bag: Embedding?
     private var generator: SeededGenerator
 
     public init(_ spec: NetworkSpec, seed: UInt64) throws {
@@ -96,10 +101,16 @@ public final class SequenceNetwork: Model {
         }
         rnn.recurrentDropout = spec.recurrentDropout
         let width = spec.directions * H
+        var bagOfWords: Embedding?
         switch spec.head {
         case .sequenceClasses(let classes):
             head = Dense(inputSize: spec.maxPooling ? 2 * width : width, units: classes, initializer: .pytorch, seed: seeds.next())
             skip = nil
+            if spec.bagOfWords == true {
+                guard let vocabulary = spec.embeddings.first?[0] else { throw RecurrentError.invalidArgument("a bag of words needs token ids") }
+                bagOfWords = Embedding(numEmbeddings: vocabulary, embeddingDim: classes, seed: 0)
+                bagOfWords!.weight.value = Tensor.zeros([vocabulary, classes])  // starts neutral: the logits are the recurrent part's
+            }
         case .stepClasses(let classes):
             head = Dense(inputSize: width, units: classes, initializer: .pytorch, seed: seeds.next())
             skip = nil
@@ -109,6 +120,7 @@ public final class SequenceNetwork: Model {
             guard !linearSkip || window > 0 else { throw RecurrentError.invalidArgument("a linear skip needs the window length") }
             skip = linearSkip ? Dense(inputSize: window * spec.features, units: outputs, initializer: .pytorch, seed: seeds.next()) : nil
         }
+        bag = bagOfWords
         generator = SeededGenerator(seed: seeds.next())
         super.init()
     }
@@ -116,6 +128,7 @@ public final class SequenceNetwork: Model {
     public override var children: [(name: String, module: any Module)] {
         embeddings.enumerated().map { ("embeddings.\($0.offset)", $0.element as any Module) }
             + [("rnn", rnn), ("head", head)] + (skip.map { [("skip", $0 as any Module)] } ?? [])
+            + (bag.map { [("bag", $0 as any Module)] } ?? [])
     }
 
     /// The dropout stream's position (saved in checkpoints so a resumed run draws the same masks).
@@ -143,6 +156,9 @@ public final class SequenceNetwork: Model {
             }
             if isTraining && spec.dropout > 0 { summary = try summary.dropout(rate: spec.dropout, generator: &generator) }
             result = try head(summary)
+            if let bag {
+                result = try result + (try bag(Variable(batch.ids[0]))).meanOverTime(mask: batch.isFull ? nil : lengthMask(batch))
+            }
             if let skip, let features = batch.features {
                 result = try result + skip(Variable(try features.reshaped([B, batch.steps * spec.features])))
             }

@@ -10,6 +10,10 @@ public struct TrainingRun: Sendable {
     public var sizes: [(String, Int)]
 }
 
+public enum PredictionFormat: Sendable {
+    case csv, npy
+}
+
 /// The task pipelines as library calls: what the command-line tool runs.
 public enum Tasks {
     /// Trains a model on `options.dataPath` and writes the model directory `out`.
@@ -136,10 +140,30 @@ public enum Tasks {
         return try preprocessing.task.pipeline.evaluate(network, preprocessing, path: data, all: all)
     }
 
-    /// CSV predictions for each row, sequence, sentence or line of `input`.
-    public static func predict(model: String, input: String) throws -> String {
+    /// Predictions for `input`. A task model gives CSV for each row, sequence, sentence or line;
+    /// an imported model takes a `.npy` tensor [batch, ...] and gives its output tensor, as NPY
+    /// or as CSV (a line per example, the other axes flattened into columns `y0`, `y1`, …).
+    public static func predict(model: String, input: String, format: PredictionFormat = .csv) throws -> Data {
+        if let imported = try ModelDirectory.importedModel(model) {
+            let y = try imported.predict(try NumPy.readNPY(path: input))
+            return format == .npy ? NumPy.writeNPY(y) : Data(csv(y).utf8)
+        }
         let (network, preprocessing) = try ModelDirectory.load(model)
-        return try preprocessing.task.pipeline.predict(network, preprocessing, input: input, path: input)
+        guard format == .csv else {
+            throw RecurrentError.invalidArgument(
+                "a \(preprocessing.task.rawValue) model predicts CSV; .npy output is for models brought in by `recurrent import`")
+        }
+        return Data(try preprocessing.task.pipeline.predict(network, preprocessing, input: input, path: input).utf8)
+    }
+
+    static func csv(_ y: Tensor) -> String {
+        let rows = y.shape.first ?? 1, columns = rows == 0 ? 0 : y.count / rows
+        let values = y.scalars
+        var lines = [(0..<columns).map { "y\($0)" }.joined(separator: ",")]
+        for r in 0..<rows {
+            lines.append(values[r * columns..<(r + 1) * columns].map { "\($0)" }.joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
     }
 
     /// Text sampled from a language model after `prime`.
@@ -152,6 +176,12 @@ public enum Tasks {
 
     /// The network, part by part with parameter counts, and the preprocessing it carries.
     public static func summary(model: String) throws -> String {
+        if let imported = try ModelDirectory.importedModel(model) {
+            let run = (try? Data(contentsOf: URL(fileURLWithPath: model + "/run.json")))
+                .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
+            let origin = ["framework", "weights", "architecture"].map { "\($0): \(run[$0].map { "\($0)" } ?? "unknown")" }
+            return (["task: imported"] + origin).joined(separator: "\n") + "\n" + (try imported.summaryText())
+        }
         let (network, p) = try ModelDirectory.load(model)
         var lines = ["task: \(p.task.rawValue)", "network: \(network.spec.cell.rawValue), \(network.spec.units) units × \(network.spec.layers) layer(s)"
                         + (network.spec.bidirectional ? ", bidirectional" : "")]

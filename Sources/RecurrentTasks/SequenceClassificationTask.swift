@@ -32,7 +32,7 @@ enum SequenceClassificationTask: TaskPipeline {
         let stepColumn = o.stepColumn ?? ["t", "step", "time", "timestep"].first(where: table.header.contains)
         let splitColumn = o.splitColumn ?? (table.header.contains("split") ? "split" : nil)
         let reserved = Set([idColumn, labelColumn, stepColumn, splitColumn].compactMap { $0 })
-        let features = try o.featureColumns ?? table.header.enumerated()
+        let features = o.featureColumns ?? table.header.enumerated()
             .filter { !reserved.contains($0.element) && table.isNumeric($0.offset) }.map(\.element)
         guard !features.isEmpty else {
             throw RecurrentError.file(path: o.dataPath, problem: "no numeric feature columns (name them with --feature-columns)")

@@ -78,11 +78,13 @@ struct TaskDefaults {
             clipNorm: o.clipNorm ?? clipNorm, seed: o.seed ?? 1, patience: o.patience ?? patience, timeBudget: o.timeBudget)
     }
 
-    func network(_ o: TaskOptions, embeddings: [[Int]], features: Int, head: NetworkSpec.Head, maxPooling: Bool, window: Int?) -> NetworkSpec {
+    func network(
+        _ o: TaskOptions, embeddings: [[Int]], features: Int, head: NetworkSpec.Head, maxPooling: Bool, window: Int?, bagOfWords: Bool = false
+    ) -> NetworkSpec {
         NetworkSpec(
             embeddings: embeddings, features: features, cell: o.cell ?? cell, units: o.units ?? units,
             layers: o.layers ?? layers, bidirectional: o.bidirectional ?? bidirectional, dropout: o.dropout ?? dropout,
-            recurrentDropout: o.recurrentDropout ?? 0, maxPooling: maxPooling, head: head, window: window)
+            recurrentDropout: o.recurrentDropout ?? 0, maxPooling: maxPooling, head: head, window: window, bagOfWords: bagOfWords ? true : nil)
     }
 
     func validationFraction(_ o: TaskOptions) throws -> Float {

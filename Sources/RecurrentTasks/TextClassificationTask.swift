@@ -50,7 +50,7 @@ enum TextClassificationTask: TaskPipeline {
         preprocessing.text = pre
         let spec = defaults.network(
             o, embeddings: [[pre.vocabularySize, 100]], features: 0, head: .sequenceClasses(labels.count), maxPooling: true,
-            window: nil)
+            window: nil, bagOfWords: true)
         return PreparedTask(
             preprocessing: preprocessing, spec: spec, settings: defaults.training(o), featureWidth: 0,
             train: try encode(train, pre, tokenizer, path: o.dataPath), validation: try encode(validation, pre, tokenizer, path: o.dataPath),

@@ -111,10 +111,17 @@ struct Evaluate: ParsableCommand {
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Predictions as CSV for the rows, sequences, sentences or lines of a file (or - for standard input).",
-        discussion: "Example: recurrent predict --model tagger --input sentences.txt")
+        discussion: """
+            A model brought in by `recurrent import` takes a .npy tensor [batch, ...] and gives its output tensor: \
+            as .npy when --output ends in .npy, else as CSV (a line per example).
+
+            Examples: recurrent predict --model tagger --input sentences.txt
+                      recurrent predict --model imported --input x.npy --output y.npy
+            """)
 
     @Option(help: "The model directory.") var model: String
     @Option(help: "The input file, or - for standard input.") var input: String = "-"
+    @Option(help: "Write the predictions to this file (.csv, or .npy for an imported model) instead of standard output.") var output: String?
 
     func run() throws {
         try reportingErrors {
@@ -125,7 +132,58 @@ struct Predict: ParsableCommand {
                 path = temporary!
             }
             defer { if let temporary { try? FileManager.default.removeItem(atPath: temporary) } }
-            print(try Tasks.predict(model: model, input: path), terminator: "")
+            let format: PredictionFormat = output?.lowercased().hasSuffix(".npy") == true ? .npy : .csv
+            let result = try Tasks.predict(model: model, input: path, format: format)
+            guard let output else {
+                FileHandle.standardOutput.write(result)
+                return
+            }
+            do {
+                try result.write(to: URL(fileURLWithPath: output), options: .atomic)
+            } catch {
+                throw RecurrentError.file(path: output, problem: "cannot be written (\(RecurrentError.reason(error)))")
+            }
+        }
+    }
+}
+
+extension Framework: ExpressibleByArgument {}
+
+struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Bring in a model trained in PyTorch or Keras: its architecture and weights become a model directory.",
+        discussion: """
+            --arch lists the modules in order, separated by ';', each KIND:OPTION,OPTION (key=value or a flag).
+              PyTorch (--pytorch, a safetensors state dict): embedding:num=N,dim=D[,padding_idx=I]; \
+            lstm|gru|rnn:input=I,hidden=H[,layers=L,bidirectional,batch_first,bias=false,proj=P,nonlinearity=relu]; \
+            last (output[:, -1] of the recurrent output); linear:in=I,out=O[,bias=false]; dropout; relu; tanh; sigmoid; softmax. \
+            Each module's tensors are found under name=PREFIX, else the module's kind (embedding, lstm, linear, ...), \
+            the index of an nn.Sequential, or no prefix for a bare module.
+              Keras (--keras, np.savez(path, *model.get_weights())): input:STEPSxFEATURES (? for any number of steps) first; \
+            embedding:input_dim=N,output_dim=D[,mask_zero]; lstm|gru|simple_rnn:units=U[,return_sequences,go_backwards,\
+            bidirectional,merge_mode=concat|sum|mul|ave,activation=A,recurrent_activation=A,reset_after=false,use_bias=false]; \
+            dense:units=U[,activation=A] (per step on sequences, as TimeDistributed); masking[:mask_value=V]; flatten; dropout; activation:A.
+
+            Example: recurrent import --pytorch model.safetensors --out imported \
+            --arch "embedding:num=50,dim=8; lstm:input=8,hidden=16,layers=2,bidirectional,batch_first; last; linear:in=32,out=3,name=fc"
+            """)
+
+    @Option(help: "A PyTorch state dict saved with safetensors.torch.save_file.") var pytorch: String?
+    @Option(help: "Keras weights saved with np.savez(path, *model.get_weights()).") var keras: String?
+    @Option(help: "The architecture, module by module (see above).") var arch: String
+    @Option(help: "The model directory to write.") var out: String
+
+    func run() throws {
+        try reportingErrors {
+            let (framework, weights): (Framework, String)
+            switch (pytorch, keras) {
+            case let (path?, nil): (framework, weights) = (.pytorch, path)
+            case let (nil, path?): (framework, weights) = (.keras, path)
+            default: throw RecurrentError.invalidArgument("give one weights file: --pytorch FILE.safetensors or --keras FILE.npz")
+            }
+            let run = try Tasks.importModel(framework: framework, weights: weights, architecture: arch, out: out)
+            print(run.summary)
+            print("model: \(run.directory) (\(run.parameterCount) parameters, from \(framework.rawValue))")
         }
     }
 }

@@ -23,6 +23,10 @@ import Testing
         return o
     }
 
+    func predictText(_ model: String, _ input: String) throws -> String {
+        String(decoding: try Tasks.predict(model: model, input: input), as: UTF8.self)
+    }
+
     func jsonFile(_ path: String) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
     }
@@ -53,7 +57,7 @@ import Testing
         let run2 = try jsonFile(out + "/run.json")
         #expect(run2["parameters"] as? Int == run.parameterCount)
         #expect((try String(contentsOfFile: out + "/history.csv", encoding: .utf8)).split(separator: "\n").count == 1 + run.outcome.history.count)
-        let predictions = try Tasks.predict(model: out, input: Self.data("japanese_vowels.csv")).split(separator: "\n")
+        let predictions = try predictText(out, Self.data("japanese_vowels.csv")).split(separator: "\n")
         #expect(predictions.first == "series,predicted,p_1,p_2,p_3,p_4,p_5,p_6,p_7,p_8,p_9")
         #expect(predictions.count == 1 + 640)
         #expect(try Tasks.summary(model: out).contains("labels (speaker): 1, 2, 3, 4, 5, 6, 7, 8, 9"))
@@ -87,7 +91,7 @@ import Testing
             guard case .array(let steps)? = baselines[name]?["rmse_per_step"] else { Issue.record("\(name)"); continue }
             #expect(steps.count == 3)
         }
-        let forecast = try Tasks.predict(model: out, input: Self.data("sunspots_monthly.csv")).split(separator: "\n")
+        let forecast = try predictText(out, Self.data("sunspots_monthly.csv")).split(separator: "\n")
         #expect(forecast.count == 4 && forecast[0] == "step,forecast")
     }
 
@@ -110,7 +114,7 @@ import Testing
         #expect(run.report?.metrics["examples"]?.number == 1000)
         let lines = scratch("lines.txt")
         try "I love this tea, it is great\nterrible, it tasted stale\n".write(toFile: lines, atomically: true, encoding: .utf8)
-        let predicted = try Tasks.predict(model: out, input: lines).split(separator: "\n")
+        let predicted = try predictText(out, lines).split(separator: "\n")
         #expect(predicted.count == 3 && predicted[0] == "line,predicted,p_great,p_other")
     }
 
@@ -138,7 +142,7 @@ import Testing
         #expect(accuracy > 0 && accuracy <= 1)
         let lines = scratch("sentences.txt")
         try "The cat sat on the mat .\n".write(toFile: lines, atomically: true, encoding: .utf8)
-        let tagged = try Tasks.predict(model: out, input: lines).split(separator: "\n")
+        let tagged = try predictText(out, lines).split(separator: "\n")
         #expect(tagged.count == 8 && tagged[1].hasPrefix("1,1,The,"))
     }
 
@@ -239,8 +243,8 @@ import Testing
         try FileManager.default.createDirectory(atPath: scratch + "/data", withIntermediateDirectories: true)
         try? FileManager.default.removeItem(atPath: scratch + "/data/japanese_vowels.csv")
         try FileManager.default.copyItem(atPath: TaskTests.data("japanese_vowels.csv"), toPath: scratch + "/data/japanese_vowels.csv")
-        FileManager.default.changeCurrentDirectoryPath(scratch)
-        defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+        _ = FileManager.default.changeCurrentDirectoryPath(scratch)
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
 
         var options = TaskOptions(task: .classifySequences, dataPath: "data/japanese_vowels.csv")
         (options.idColumn, options.stepColumn, options.labelColumn) = ("series", "t", "speaker")

@@ -6,6 +6,7 @@ indirect enum LayerSpec: Codable {
     case embedding(rows: Int, width: Int, maskZero: Bool, paddingIndex: Int?, convention: Convention)
     case dropout(rate: Float)
     case flatten
+    case selectTimeStep(index: Int, batchFirst: Bool)
     case activation(ActivationFunction)
     case masking(maskValue: Float)
     case timeDistributed(LayerSpec)
@@ -20,6 +21,7 @@ indirect enum LayerSpec: Codable {
             self = .embedding(rows: l.inputDim, width: l.outputDim, maskZero: l.maskZero, paddingIndex: l.paddingIndex, convention: l.convention)
         case let l as Dropout: self = .dropout(rate: l.rate)
         case is Flatten: self = .flatten
+        case let l as SelectTimeStep: self = .selectTimeStep(index: l.index, batchFirst: l.batchFirst)
         case let l as Activation: self = .activation(l.function)
         case let l as Masking: self = .masking(maskValue: l.maskValue)
         case let l as TimeDistributed: self = .timeDistributed(try LayerSpec(describing: l.layer))
@@ -41,6 +43,7 @@ indirect enum LayerSpec: Codable {
             return Embedding(rows: rows, width: width, maskZero: maskZero, paddingIndex: paddingIndex, convention: convention, seed: nil)
         case let .dropout(rate): return Dropout(rate: rate)
         case .flatten: return Flatten()
+        case let .selectTimeStep(index, batchFirst): return SelectTimeStep(index, batchFirst: batchFirst)
         case let .activation(function): return Activation(function)
         case let .masking(value): return Masking(maskValue: value)
         case let .timeDistributed(inner): return TimeDistributed(inner.make())
@@ -88,7 +91,7 @@ struct RecurrentSpec: Codable {
 }
 
 extension Sequential {
-    static let archiveFormat = "recurrent.sequential/1"
+    public static let archiveFormat = "recurrent.sequential/1"
 
     /// Saves the whole model in one safetensors file: the weights by name, and the architecture
     /// as JSON in the metadata (`architecture`). The file is written atomically.
