@@ -11,6 +11,8 @@ public struct TextPreprocessing: Codable, Sendable {
     public var maxLength: Int
     public var labels: [String]
     public var majority: Int
+    /// The bag-of-words logistic regression fitted on the training part: the baseline to beat.
+    public var baseline: BagOfWordsModel?
 }
 
 enum TextClassificationTask: TaskPipeline {
@@ -42,20 +44,26 @@ enum TextClassificationTask: TaskPipeline {
         guard maxLength > 0 else { throw RecurrentError.invalidArgument("--max-length must be positive, got \(maxLength)") }
         let labels = sortedLabels(Set(train.map(\.label)))
         let counts = labels.map { label in train.filter { $0.label == label }.count }
-        let pre = TextPreprocessing(
+        var pre = TextPreprocessing(
             textColumn: textColumn, labelColumn: labelColumn, tokenizer: try tokenizer.toJSON(),
             vocabularySize: min(vocabSize, tokenizer.wordIndex.count + 1), maxLength: maxLength, labels: labels,
             majority: counts.indices.max { counts[$0] < counts[$1] }!)
+        let (trainExamples, validationExamples) = (try encode(train, pre, tokenizer, path: o.dataPath), try encode(validation, pre, tokenizer, path: o.dataPath))
+        pre.baseline = BagOfWordsModel.fit(
+            train: labelled(trainExamples), validation: labelled(validationExamples), vocabulary: pre.vocabularySize, classes: labels.count)
         var preprocessing = Preprocessing(task: .classifyText, options: o)
         preprocessing.text = pre
         let spec = defaults.network(
             o, embeddings: [[pre.vocabularySize, 100]], features: 0, head: .sequenceClasses(labels.count), maxPooling: true,
-            window: nil, bagOfWords: true)
+            window: nil)
         return PreparedTask(
             preprocessing: preprocessing, spec: spec, settings: defaults.training(o), featureWidth: 0,
-            train: try encode(train, pre, tokenizer, path: o.dataPath), validation: try encode(validation, pre, tokenizer, path: o.dataPath),
-            test: try encode(test, pre, tokenizer, path: o.dataPath),
+            train: trainExamples, validation: validationExamples, test: try encode(test, pre, tokenizer, path: o.dataPath),
             sizes: [("train", train.count), ("validation", validation.count), ("test", test.count), ("vocabulary", pre.vocabularySize)])
+    }
+
+    static func labelled(_ examples: [SequenceExample]) -> [(ids: [Int], label: Int)] {
+        examples.map { e in (e.ids[0], { if case .classIndex(let k) = e.target { k } else { 0 } }()) }
     }
 
     static func encode(_ rows: [Row], _ pre: TextPreprocessing, _ tokenizer: Tokenizer, path: String, requireLabels: Bool = true) throws -> [SequenceExample] {
@@ -105,7 +113,12 @@ enum TextClassificationTask: TaskPipeline {
         let rows = try load(p, pre, path: path, all: all, requireLabels: true)
         guard !rows.isEmpty else { throw RecurrentError.file(path: path, problem: "no rows to evaluate") }
         let examples = try encode(rows, p, try Tokenizer(json: p.tokenizer), path: path)
-        return try classificationReport(network, examples, labels: p.labels, majority: p.majority, featureWidth: 0)
+        var regression: [(String, Double)] = []
+        if let model = p.baseline {
+            let pairs = labelled(examples)
+            regression.append(("bag-of-words logistic regression", Double(pairs.filter { model.predict($0.ids) == $0.label }.count) / Double(pairs.count)))
+        }
+        return try classificationReport(network, examples, labels: p.labels, majority: p.majority, featureWidth: 0, extraBaselines: regression)
     }
 
     static func predict(_ network: SequenceNetwork, _ pre: Preprocessing, input: String, path: String) throws -> String {

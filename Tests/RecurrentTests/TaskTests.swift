@@ -112,6 +112,9 @@ import Testing
         let out = scratch("reviews")
         let run = try Tasks.train(small(.classifyText, "amazon_fine_food_reviews.csv") { ($0.limit, $0.epochs, $0.maxLength) = (200, 1, 40) }, out: out)
         #expect(run.report?.metrics["examples"]?.number == 1000)
+        // The bag-of-words regression, fitted on the same 200 reviews, beats the majority class.
+        let regression = try #require(run.report?.metrics["baselines"]?["bag-of-words logistic regression"]?["accuracy"]?.number)
+        #expect(regression > 0.658 && run.report?.headlines[0].baseline == "bag-of-words logistic regression")
         let lines = scratch("lines.txt")
         try "I love this tea, it is great\nterrible, it tasted stale\n".write(toFile: lines, atomically: true, encoding: .utf8)
         let predicted = try predictText(out, lines).split(separator: "\n")
