@@ -13,6 +13,8 @@ let benchUsage = """
           (bench/README.md); --memory CONFIG CELL prints peak resident memory of training
       floor [--input 64] [--hidden 128] [--gates 4] [--steps 100]
           the batch-1 bound of this machine: W_hh read once per step, halves of h crossing cores
+      bucketing [--examples 4000] [--max-length 250]
+          one epoch of fit on padded token sequences with and without bucketing
     """
 
 let benchArguments = Array(CommandLine.arguments.dropFirst())
@@ -22,6 +24,8 @@ do {
         try GEMMBench.run(Array(benchArguments.dropFirst()))
     case "rnn":
         try RNNBench.run(Array(benchArguments.dropFirst()))
+    case "bucketing":
+        try BucketingBench.run(Array(benchArguments.dropFirst()))
     case "floor":
         try FloorBench.run(Array(benchArguments.dropFirst()))
     case "-h", "--help", "help":

@@ -23,6 +23,8 @@ public final class Sequential: Model, MaskAware {
     public private(set) var isBuilt = false
     /// Whether `inputShape` was declared with `Input` (and is enforced) or inferred.
     private var inputDeclared = false
+    /// Set by `fit(bucketing: true)`, whose batches lose padding steps: fewer steps than declared pass.
+    var bucketedSteps = false
 
     public init(name: String = "sequential", @SequentialBuilder _ content: () -> [any Layer]) {
         self.name = name
@@ -84,7 +86,9 @@ public final class Sequential: Model, MaskAware {
             return
         }
         let fits = shape.count == inputShape.count + 1
-            && zip(shape.dropFirst(), inputShape).allSatisfy { $1 == nil || $0 == $1 }
+            && zip(shape.dropFirst(), inputShape).enumerated().allSatisfy { axis, dims in
+                dims.1 == nil || dims.0 == dims.1 || (axis == 0 && bucketedSteps && dims.0 <= dims.1!)
+            }
         // An inferred shape pins the rank and the feature axis: sequence lengths may vary between calls.
         let featuresFit = shape.count == inputShape.count + 1 && (inputShape.count < 2 || shape.last == inputShape.last!)
         guard inputDeclared ? fits : featuresFit else {

@@ -29,16 +29,22 @@ extension Model {
     /// `validationSplit` holds out the last fraction of the examples (before shuffling, as Keras
     /// does); `validationData` gives a separate set. `classWeight` scales each example's loss by
     /// the weight of its class (the label, or the index of a one-hot row). Shuffling is seeded.
+    ///
+    /// `bucketing` puts examples of similar length together (shuffled, sorted by length within
+    /// chunks of 50 batches, batches in shuffled order) and cuts from each batch the time steps
+    /// that are padding in all its rows, so padded data trains at the cost of its real steps.
+    /// It needs a `Sequential` whose first layer masks zeros (`Embedding(maskZero: true)` or
+    /// `Masking(maskValue: 0)`), so the cut steps were masked anyway, and one target per example.
     @discardableResult
     public func fit(
         _ x: Tensor, _ y: Tensor, batchSize: Int = 32, epochs: Int = 1, verbose: Verbosity = .auto,
         callbacks: [Callback] = [], validationSplit: Float = 0, validationData: (x: Tensor, y: Tensor)? = nil,
-        shuffle: Bool = true, classWeight: [Int: Float]? = nil, seed: UInt64? = nil
+        shuffle: Bool = true, classWeight: [Int: Float]? = nil, bucketing: Bool = false, seed: UInt64? = nil
     ) throws -> History {
         try fit(
             [x], y, batchSize: batchSize, epochs: epochs, verbose: verbose, callbacks: callbacks,
             validationSplit: validationSplit, validationData: validationData.map { (x: [$0.x], y: $0.y) },
-            shuffle: shuffle, classWeight: classWeight, seed: seed)
+            shuffle: shuffle, classWeight: classWeight, bucketing: bucketing, seed: seed)
     }
 
     /// `fit` for a model of several inputs: one tensor per input, all with the same number of rows.
@@ -46,7 +52,7 @@ extension Model {
     public func fit(
         _ x: [Tensor], _ y: Tensor, batchSize: Int = 32, epochs: Int = 1, verbose: Verbosity = .auto,
         callbacks: [Callback] = [], validationSplit: Float = 0, validationData: (x: [Tensor], y: Tensor)? = nil,
-        shuffle: Bool = true, classWeight: [Int: Float]? = nil, seed: UInt64? = nil
+        shuffle: Bool = true, classWeight: [Int: Float]? = nil, bucketing: Bool = false, seed: UInt64? = nil
     ) throws -> History {
         let settings = try requireCompiled()
         let count = try checkDataset(x, y, role: "training data")
@@ -68,6 +74,9 @@ extension Model {
         }
         if let validation { _ = try checkDataset(validation.x, validation.y, role: "validation data") }
         let weights = try classWeight.map { try exampleWeights(y, classWeight: $0, loss: settings.loss) }
+        let spans = bucketing ? try paddingSpans(x, y, count: trainCount) : nil
+        (self as? Sequential)?.bucketedSteps = bucketing
+        defer { (self as? Sequential)?.bucketedSteps = false }
 
         var generator = seed.map(SeededGenerator.init(seed:)) ?? GlobalGenerator.shared.split()
         let steps = (trainCount + batchSize - 1) / batchSize
@@ -81,12 +90,18 @@ extension Model {
             progress.begin(epoch: epoch, of: epochs)
             var order = Array(0..<trainCount)
             if shuffle { order.shuffle(using: &generator) }
+            if let spans { order = Self.bucketed(order, spans: spans, batchSize: batchSize, shuffle: shuffle, generator: &generator) }
             var tracker = LogTracker(settings: settings)
             isTraining = true
             defer { isTraining = false }
             for step in 0..<steps {
                 let rows = Array(order[(step * batchSize)..<min((step + 1) * batchSize, trainCount)])
-                let inputs = try x.map { Variable(try $0.rows(at: rows)) }
+                var inputs = try x.map { Variable(try $0.rows(at: rows)) }
+                if let spans {
+                    let real = rows.map { spans[$0] }.filter { !$0.isEmpty }
+                    let steps = real.isEmpty ? 0..<1 : real.map(\.lowerBound).min()!..<real.map(\.upperBound).max()!
+                    inputs = [Variable(try inputs[0].value.sliced(steps, axis: 1))]
+                }
                 let target = try y.rows(at: rows)
                 settings.optimizer.zeroGradients()
                 let prediction = try self(inputs)
@@ -282,5 +297,47 @@ extension Loss {
             for b in 0..<batch { for j in 0..<width { g[b * width + j] *= weights[b] } }
         }
         return Variable.record(Tensor(scalar: value), inputs: [prediction]) { g in [gradient * g.scalar] }
+    }
+}
+
+extension Model {
+    /// Each training example's steps from its first to its last that is not padding (all zeros).
+    func paddingSpans(_ x: [Tensor], _ y: Tensor, count: Int) throws -> [Range<Int>] {
+        let masksZeros: Bool
+        switch (self as? Sequential)?.layers.first {
+        case let embedding as Embedding: masksZeros = embedding.maskZero
+        case let masking as Masking: masksZeros = masking.maskValue == 0
+        default: masksZeros = false
+        }
+        guard masksZeros else {
+            throw RecurrentError.invalidArgument(
+                "fit: bucketing cuts padding steps, so it needs a Sequential whose first layer masks zeros "
+                    + "(Embedding(maskZero: true) or Masking(maskValue: 0))")
+        }
+        guard x.count == 1, x[0].rank >= 2 else {
+            throw RecurrentError.invalidArgument("fit: bucketing needs one input of sequences [examples, steps, ...], got \(x.map { Shape.describe($0.shape) })")
+        }
+        let (T, width) = (x[0].shape[1], x[0].shape.dropFirst(2).reduce(1, *))
+        guard y.rank == 1 || (y.rank == 2 && y.shape[1] != T) else {
+            throw RecurrentError.invalidArgument(
+                "fit: bucketing cuts time steps, so it needs one target per example (labels [N] or rows [N, K]), got \(Shape.describe(y.shape))")
+        }
+        return x[0].withUnsafeBufferPointer { values in
+            (0..<count).map { n in
+                let real = (0..<T).filter { t in (0..<width).contains { values[(n * T + t) * width + $0] != 0 } }
+                return (real.first ?? 0)..<((real.last ?? -1) + 1)
+            }
+        }
+    }
+
+    /// The examples in batch order: sorted by length within chunks of 50 batches, the batches shuffled.
+    static func bucketed(_ order: [Int], spans: [Range<Int>], batchSize: Int, shuffle: Bool, generator: inout SeededGenerator) -> [Int] {
+        let chunk = batchSize * 50
+        let sorted = stride(from: 0, to: order.count, by: chunk).flatMap { start in
+            order[start..<min(start + chunk, order.count)].sorted { spans[$0].count < spans[$1].count }
+        }
+        var batches = stride(from: 0, to: sorted.count, by: batchSize).map { Array(sorted[$0..<min($0 + batchSize, sorted.count)]) }
+        if shuffle { batches.shuffle(using: &generator) }
+        return batches.flatMap { $0 }
     }
 }
