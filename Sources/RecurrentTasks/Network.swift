@@ -131,10 +131,15 @@ public final class SequenceNetwork: Model {
             + (bag.map { [("bag", $0 as any Module)] } ?? [])
     }
 
-    /// The dropout stream's position (saved in checkpoints so a resumed run draws the same masks).
+    /// The dropout streams' positions, the network's and the recurrent layer's (saved in
+    /// checkpoints so a resumed run draws the same masks).
     var generatorState: [UInt64] {
-        get { generator.stateWords }
-        set { generator.stateWords = newValue }
+        get { generator.stateWords + rnn.randomState }
+        set {
+            generator.stateWords = Array(newValue.prefix(4))
+            // A checkpoint from before the layer's stream was saved has the network's alone.
+            if newValue.count == 8 { rnn.randomState = Array(newValue.suffix(4)) }
+        }
     }
 
     /// The head's output for a batch, and the final state (for carrying across chunks).

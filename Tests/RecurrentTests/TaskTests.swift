@@ -63,8 +63,8 @@ import Testing
         #expect(try Tasks.summary(model: out).contains("labels (speaker): 1, 2, 3, 4, 5, 6, 7, 8, 9"))
     }
 
-    @Test func resumeGivesTheWeightsOfOneUninterruptedRun() throws {
-        let tweak: (inout TaskOptions) -> Void = { o in Self.vowels(&o); (o.dropout, o.patience) = (0.2, nil) }
+    @Test(arguments: [0, 0.3] as [Float]) func resumeGivesTheWeightsOfOneUninterruptedRun(recurrentDropout: Float) throws {
+        let tweak: (inout TaskOptions) -> Void = { o in Self.vowels(&o); (o.dropout, o.recurrentDropout, o.patience) = (0.2, recurrentDropout, nil) }
         var three = small(.classifySequences, "japanese_vowels.csv", tweak)
         three.epochs = 3
         var one = three

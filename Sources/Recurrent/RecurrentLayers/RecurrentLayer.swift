@@ -70,6 +70,12 @@ public class RecurrentLayer: Layer {
     /// `[layer][direction]`
     public private(set) var layers: [[DirectionParameters]] = []
     private var generator: SeededGenerator
+    /// The position of the layer's random stream (its dropout masks): saved with a training
+    /// checkpoint, so that a resumed run draws the masks an uninterrupted one would.
+    public var randomState: [UInt64] {
+        get { generator.stateWords }
+        set { generator.stateWords = newValue }
+    }
     private var carriedState: (h: Tensor, c: Tensor?)?
     /// What is wrong with the constructor's arguments, thrown at the first use (a bad
     /// argument is an error, never a crash).
