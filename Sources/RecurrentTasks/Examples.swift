@@ -18,6 +18,11 @@ public struct SequenceExample: Sendable {
     public var length: Int
     public var target: Target
 
+    /// The class of a sequence-class example (0 for other targets).
+    var classIndex: Int {
+        if case .classIndex(let k) = target { k } else { 0 }
+    }
+
     public init(ids: [[Int]] = [], features: [Float] = [], length: Int, target: Target = .none) {
         self.ids = ids
         self.features = features
@@ -52,7 +57,7 @@ enum Batching {
         switch examples.first?.target ?? .none {
         case .none: break
         case .classIndex:
-            batch.classes = Tensor(examples.map { if case .classIndex(let c) = $0.target { Float(c) } else { 0 } })
+            batch.classes = Tensor(examples.map { Float($0.classIndex) })
         case .stepClasses:
             batch.classes = Tensor(examples.flatMap { e -> [Float] in
                 if case .stepClasses(let c) = e.target { c.map(Float.init) } else { [] }

@@ -207,15 +207,7 @@ extension Tasks {
         }
         model.eval()
         try ModelDirectory.checkReplaceable(out)
-        let partial = ModelDirectory.partialPath(out)
-        let fm = FileManager.default
-        try? fm.removeItem(atPath: partial)
-        do {
-            try fm.createDirectory(atPath: partial, withIntermediateDirectories: true)
-        } catch {
-            throw RecurrentError.file(path: partial, problem: "cannot be created (\(RecurrentError.reason(error)))")
-        }
-        do {
+        try ModelDirectory.writing(out) { partial in
             try model.save(to: partial + "/" + ModelDirectory.modelFile)
             let run = JSON.object([
                 ("command_line", .array(commandLine.map(JSON.string))),
@@ -227,10 +219,6 @@ extension Tasks {
                 ("versions", .object([("recurrent", .string(Recurrent.version))])),
             ])
             try ModelDirectory.write(run.rendered() + "\n", to: partial + "/run.json")
-            try ModelDirectory.commit(partial, to: out)
-        } catch {
-            try? fm.removeItem(atPath: partial)
-            throw error
         }
         return ImportRun(directory: out, parameterCount: model.parameterCount, summary: try model.summaryText())
     }

@@ -43,8 +43,15 @@ public enum ModelDirectory {
         try write(String(decoding: try encoder.encode(p), as: UTF8.self) + "\n", to: directory + "/" + preprocessingFile)
     }
 
-    /// A model directory's model file, read.
-    static func read(_ directory: String) throws -> (path: String, tensors: [String: Tensor], metadata: [String: String]) {
+    /// What a model directory holds: a task's network and preprocessing (`recurrent train`), or
+    /// a model brought in from another framework (`recurrent import`).
+    public enum Contents {
+        case task(SequenceNetwork, Preprocessing)
+        case imported(Sequential)
+    }
+
+    /// A model directory's contents, its model file read once.
+    public static func open(_ directory: String) throws -> Contents {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw RecurrentError.file(path: directory, problem: "no such model directory")
@@ -54,22 +61,8 @@ public enum ModelDirectory {
             throw RecurrentError.file(path: directory, problem: "not a model directory (no \(modelFile))")
         }
         let (tensors, metadata) = try SafeTensors.read(path: modelPath)
-        return (modelPath, tensors, metadata)
-    }
-
-    /// The model of a directory `recurrent import` wrote, or nil for a directory `recurrent train` wrote.
-    public static func importedModel(_ directory: String) throws -> Sequential? {
-        let (path, _, metadata) = try read(directory)
-        return metadata["format"] == Sequential.archiveFormat ? try Sequential.load(from: path) : nil
-    }
-
-    /// A model directory's network (with its weights) and preprocessing.
-    public static func load(_ directory: String) throws -> (network: SequenceNetwork, preprocessing: Preprocessing) {
-        let (modelPath, tensors, metadata) = try read(directory)
         if metadata["format"] == Sequential.archiveFormat {
-            throw RecurrentError.file(
-                path: directory, problem: "holds a model brought in by `recurrent import`, which predicts on .npy tensors "
-                    + "(recurrent predict --model \(directory) --input x.npy --output y.npy)")
+            return .imported(try Sequential.load(tensors: tensors, metadata: metadata, path: modelPath))
         }
         guard metadata["format"] == format, let json = metadata["network"],
               let spec = try? JSONDecoder().decode(NetworkSpec.self, from: Data(json.utf8)) else {
@@ -82,7 +75,18 @@ public enum ModelDirectory {
         } catch {
             throw RecurrentError.file(path: modelPath, problem: "weights do not fit the network: \(error)")
         }
-        return (network, preprocessing)
+        return .task(network, preprocessing)
+    }
+
+    /// A task model's network (with its weights) and preprocessing.
+    public static func load(_ directory: String) throws -> (network: SequenceNetwork, preprocessing: Preprocessing) {
+        switch try open(directory) {
+        case let .task(network, preprocessing): return (network, preprocessing)
+        case .imported:
+            throw RecurrentError.file(
+                path: directory, problem: "holds a model brought in by `recurrent import`, which predicts on .npy tensors "
+                    + "(recurrent predict --model \(directory) --input x.npy --output y.npy)")
+        }
     }
 
     static func loadPreprocessing(_ directory: String) throws -> Preprocessing {
@@ -120,8 +124,29 @@ public enum ModelDirectory {
         }
     }
 
+    /// Writes a model directory: `body` fills `DIR.partial`, which then replaces `directory`;
+    /// if `body` throws, the partial directory is removed.
+    static func writing<T>(_ directory: String, _ body: (_ partial: String) throws -> T) throws -> T {
+        let partial = partialPath(directory)
+        let fm = FileManager.default
+        try? fm.removeItem(atPath: partial)
+        do {
+            try fm.createDirectory(atPath: partial, withIntermediateDirectories: true)
+        } catch {
+            throw RecurrentError.file(path: partial, problem: "cannot be created (\(RecurrentError.reason(error)))")
+        }
+        do {
+            let result = try body(partial)
+            try commit(partial, to: directory)
+            return result
+        } catch {
+            try? fm.removeItem(atPath: partial)
+            throw error
+        }
+    }
+
     /// Moves `partial` to `directory`, replacing an earlier model directory there.
-    static func commit(_ partial: String, to directory: String) throws {
+    private static func commit(_ partial: String, to directory: String) throws {
         let fm = FileManager.default
         var old: String?
         if fm.fileExists(atPath: directory) {

@@ -58,15 +58,7 @@ public enum Tasks {
         // Read before the partial directory (where the checkpoint may live) is made anew.
         if let resumeState { try trainer.loadCheckpoint(resumeState) }
 
-        let partial = ModelDirectory.partialPath(out)
-        let fm = FileManager.default
-        try? fm.removeItem(atPath: partial)
-        do {
-            try fm.createDirectory(atPath: partial, withIntermediateDirectories: true)
-        } catch {
-            throw RecurrentError.file(path: partial, problem: "cannot be created (\(RecurrentError.reason(error)))")
-        }
-        do {
+        return try ModelDirectory.writing(out) { partial in
             try ModelDirectory.savePreprocessing(prepared.preprocessing, in: partial)
             trainer.checkpointPath = partial + "/" + ModelDirectory.checkpointFile
             let outcome = try trainer.run()
@@ -77,11 +69,7 @@ public enum Tasks {
             if let report { try ModelDirectory.write(report.metrics.rendered() + "\n", to: partial + "/metrics.json") }
             let run = runRecord(options, prepared, network, outcome, commandLine: commandLine, seconds: Date().timeIntervalSince(started))
             try ModelDirectory.write(run.rendered() + "\n", to: partial + "/run.json")
-            try ModelDirectory.commit(partial, to: out)
             return TrainingRun(directory: out, report: report, outcome: outcome, parameterCount: network.parameterCount, sizes: prepared.sizes)
-        } catch {
-            try? fm.removeItem(atPath: partial)
-            throw error
         }
     }
 
@@ -144,11 +132,13 @@ public enum Tasks {
     /// an imported model takes a `.npy` tensor [batch, ...] and gives its output tensor, as NPY
     /// or as CSV (a line per example, the other axes flattened into columns `y0`, `y1`, …).
     public static func predict(model: String, input: String, format: PredictionFormat = .csv) throws -> Data {
-        if let imported = try ModelDirectory.importedModel(model) {
+        let (network, preprocessing): (SequenceNetwork, Preprocessing)
+        switch try ModelDirectory.open(model) {
+        case let .imported(imported):
             let y = try imported.predict(try NumPy.readNPY(path: input))
             return format == .npy ? NumPy.writeNPY(y) : Data(csv(y).utf8)
+        case let .task(n, p): (network, preprocessing) = (n, p)
         }
-        let (network, preprocessing) = try ModelDirectory.load(model)
         guard format == .csv else {
             throw RecurrentError.invalidArgument(
                 "a \(preprocessing.task.rawValue) model predicts CSV; .npy output is for models brought in by `recurrent import`")
@@ -176,13 +166,15 @@ public enum Tasks {
 
     /// The network, part by part with parameter counts, and the preprocessing it carries.
     public static func summary(model: String) throws -> String {
-        if let imported = try ModelDirectory.importedModel(model) {
+        let (network, p): (SequenceNetwork, Preprocessing)
+        switch try ModelDirectory.open(model) {
+        case let .imported(imported):
             let run = (try? Data(contentsOf: URL(fileURLWithPath: model + "/run.json")))
                 .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
             let origin = ["framework", "weights", "architecture"].map { "\($0): \(run[$0].map { "\($0)" } ?? "unknown")" }
             return (["task: imported"] + origin).joined(separator: "\n") + "\n" + (try imported.summaryText())
+        case let .task(n, preprocessing): (network, p) = (n, preprocessing)
         }
-        let (network, p) = try ModelDirectory.load(model)
         var lines = ["task: \(p.task.rawValue)", "network: \(network.spec.cell.rawValue), \(network.spec.units) units × \(network.spec.layers) layer(s)"
                         + (network.spec.bidirectional ? ", bidirectional" : "")]
         lines += network.summaryLines

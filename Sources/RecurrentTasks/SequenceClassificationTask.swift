@@ -177,7 +177,7 @@ func classificationReport(
     extraBaselines: [(String, Double)] = []
 ) throws -> TaskReport {
     let outputs = try Batching.outputs(network, examples, featureWidth: featureWidth, width: labels.count)
-    let actual = examples.map { if case .classIndex(let k) = $0.target { k } else { 0 } }
+    let actual = examples.map(\.classIndex)
     let predicted = outputs.map { argmax(probabilities($0, classes: labels.count)[0]) }
     let scores = ClassificationScores(labels: labels, actual: actual, predicted: predicted)
     let majorityScores = ClassificationScores(labels: labels, actual: actual, predicted: actual.map { _ in majority })

@@ -63,7 +63,7 @@ enum TextClassificationTask: TaskPipeline {
     }
 
     static func labelled(_ examples: [SequenceExample]) -> [(ids: [Int], label: Int)] {
-        examples.map { e in (e.ids[0], { if case .classIndex(let k) = e.target { k } else { 0 } }()) }
+        examples.map { ($0.ids[0], $0.classIndex) }
     }
 
     static func encode(_ rows: [Row], _ pre: TextPreprocessing, _ tokenizer: Tokenizer, path: String, requireLabels: Bool = true) throws -> [SequenceExample] {

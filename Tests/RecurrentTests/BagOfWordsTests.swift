@@ -10,25 +10,18 @@ import Testing
         var model = BagOfWordsModel(classes: 3, weights: (0..<18).map { Float($0 % 7) * 0.3 - 0.9 }, bias: [0.2, -0.1, 0.05])
         let bags = Self.texts.map { BagOfWordsModel.bag($0.ids) }, labels = Self.texts.map(\.label)
         let (_, gw, gb) = model.loss(bags, labels)
-        let epsilon: Float = 1e-2
-        for i in model.weights.indices {
-            let saved = model.weights[i]
-            model.weights[i] = saved + epsilon
+        /// (L(v + ε) − L(v − ε)) / 2ε for one parameter reached through `value`.
+        func numeric(_ value: WritableKeyPath<BagOfWordsModel, Float>) -> Double {
+            let epsilon: Float = 1e-2, saved = model[keyPath: value]
+            model[keyPath: value] = saved + epsilon
             let plus = model.loss(bags, labels, gradients: false).loss
-            model.weights[i] = saved - epsilon
+            model[keyPath: value] = saved - epsilon
             let minus = model.loss(bags, labels, gradients: false).loss
-            model.weights[i] = saved
-            #expect(abs(Double(gw[i]) - (plus - minus) / Double(2 * epsilon)) < 1e-3, "weight \(i)")
+            model[keyPath: value] = saved
+            return (plus - minus) / Double(2 * epsilon)
         }
-        for k in 0..<3 {
-            let saved = model.bias[k]
-            model.bias[k] = saved + epsilon
-            let plus = model.loss(bags, labels, gradients: false).loss
-            model.bias[k] = saved - epsilon
-            let minus = model.loss(bags, labels, gradients: false).loss
-            model.bias[k] = saved
-            #expect(abs(Double(gb[k]) - (plus - minus) / Double(2 * epsilon)) < 1e-3, "bias \(k)")
-        }
+        for i in model.weights.indices { #expect(abs(Double(gw[i]) - numeric(\.weights[i])) < 1e-3, "weight \(i)") }
+        for k in 0..<3 { #expect(abs(Double(gb[k]) - numeric(\.bias[k])) < 1e-3, "bias \(k)") }
     }
 
     @Test func fitSeparatesByWords() {

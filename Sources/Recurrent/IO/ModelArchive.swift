@@ -107,6 +107,11 @@ extension Sequential {
     /// A model saved by `save(to:)`, with its weights; its predictions equal the saved model's.
     public static func load(from path: String) throws -> Sequential {
         let (tensors, metadata) = try SafeTensors.read(path: path)
+        return try load(tensors: tensors, metadata: metadata, path: path)
+    }
+
+    /// A model from the tensors and metadata of a file `save(to:)` wrote, already read.
+    public static func load(tensors: [String: Tensor], metadata: [String: String], path: String) throws -> Sequential {
         guard metadata["format"] == archiveFormat, let json = metadata["architecture"] else {
             throw RecurrentError.file(
                 path: path, problem: "not a saved Sequential model (no \"\(archiveFormat)\" architecture in the metadata)")
