@@ -11,7 +11,9 @@
     void rk__sgemv_n_##isa(ptrdiff_t, ptrdiff_t, float, const float *, const float *, ptrdiff_t,   \
                            float, float *);                                                        \
     void rk__sgemv_t_##isa(ptrdiff_t, ptrdiff_t, float, const float *, ptrdiff_t, const float *,   \
-                           float, float *);
+                           float, float *);                                                        \
+    void rk__sgemv_packed_##isa(ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, const float *, float,  \
+                                float, float *);
 
 DECLARE(portable)
 #if defined(__x86_64__)
@@ -84,18 +86,14 @@ void rk_spin_pause(void) {
 #endif
 }
 
-#if defined(__x86_64__)
-void rk__sgemv_packed_avx512(ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, const float *, float, float, float *);
-#endif
-
 void rk_sgemv_packed(rk_isa isa, ptrdiff_t k, ptrdiff_t n, ptrdiff_t kc, ptrdiff_t nr, const float *x,
                      const float *b, float alpha, float beta, float *y) {
-#if defined(__x86_64__)
-    if (isa == RK_ISA_AVX512 && nr == 32) {
-        rk__sgemv_packed_avx512(k, n, kc, x, b, alpha, beta, y);
-        return;
+    if (nr == rk_gemm_nr(isa)) {
+#define CALL(v) rk__sgemv_packed_##v(k, n, kc, x, b, alpha, beta, y)
+        DISPATCH(isa, CALL)
+#undef CALL
     }
-#endif
+    /* Panels of another width (a matrix packed for another ISA): one column at a time. */
     const ptrdiff_t panels = (n + nr - 1) / nr;
     for (ptrdiff_t j = 0; j < n; j++) {
         const ptrdiff_t q = j / nr, jj = j % nr;

@@ -196,4 +196,48 @@ TGT void rk__sgemv_t_avx2(ptrdiff_t n, ptrdiff_t k, float alpha, const float *b,
     }
 }
 
+/* y = alpha * x·B + beta * y with B packed (k blocks of depth kc, 16-column panels; see
+ * rk_sgemv_packed): the batch-1 step of a recurrent layer, without packing x. Four depth
+ * steps at a time into separate accumulators hide the FMA latency. */
+TGT void rk__sgemv_packed_avx2(ptrdiff_t k, ptrdiff_t n, ptrdiff_t kc, const float *x, const float *b,
+                               float alpha, float beta, float *y) {
+    const ptrdiff_t panels = (n + NR - 1) / NR;
+    for (ptrdiff_t q = 0; q < panels; q++) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (ptrdiff_t p0 = 0; p0 < k; p0 += kc) {
+            const ptrdiff_t depth = k - p0 < kc ? k - p0 : kc;
+            const float *panel = b + p0 * panels * NR + q * depth * NR, *xp = x + p0;
+            ptrdiff_t p = 0;
+            for (; p + 4 <= depth; p += 4, panel += 4 * NR) {
+                const __m256 x0 = _mm256_broadcast_ss(xp + p), x1 = _mm256_broadcast_ss(xp + p + 1);
+                const __m256 x2 = _mm256_broadcast_ss(xp + p + 2), x3 = _mm256_broadcast_ss(xp + p + 3);
+                a0 = _mm256_fmadd_ps(x0, _mm256_loadu_ps(panel), a0);
+                a1 = _mm256_fmadd_ps(x0, _mm256_loadu_ps(panel + 8), a1);
+                a2 = _mm256_fmadd_ps(x1, _mm256_loadu_ps(panel + 16), a2);
+                a3 = _mm256_fmadd_ps(x1, _mm256_loadu_ps(panel + 24), a3);
+                a4 = _mm256_fmadd_ps(x2, _mm256_loadu_ps(panel + 32), a4);
+                a5 = _mm256_fmadd_ps(x2, _mm256_loadu_ps(panel + 40), a5);
+                a6 = _mm256_fmadd_ps(x3, _mm256_loadu_ps(panel + 48), a6);
+                a7 = _mm256_fmadd_ps(x3, _mm256_loadu_ps(panel + 56), a7);
+            }
+            for (; p < depth; p++, panel += NR) {
+                const __m256 x0 = _mm256_broadcast_ss(xp + p);
+                a0 = _mm256_fmadd_ps(x0, _mm256_loadu_ps(panel), a0);
+                a1 = _mm256_fmadd_ps(x0, _mm256_loadu_ps(panel + 8), a1);
+            }
+        }
+        const __m256 lo = _mm256_add_ps(_mm256_add_ps(a0, a2), _mm256_add_ps(a4, a6));
+        const __m256 hi = _mm256_add_ps(_mm256_add_ps(a1, a3), _mm256_add_ps(a5, a7));
+        const __m256i m0 = lanes(n - q * NR), m1 = lanes(n - q * NR - 8);
+        float *yq = y + q * NR;
+        __m256 r0 = _mm256_mul_ps(_mm256_set1_ps(alpha), lo), r1 = _mm256_mul_ps(_mm256_set1_ps(alpha), hi);
+        if (beta != 0.0f) {
+            r0 = _mm256_fmadd_ps(_mm256_set1_ps(beta), _mm256_maskload_ps(yq, m0), r0);
+            r1 = _mm256_fmadd_ps(_mm256_set1_ps(beta), _mm256_maskload_ps(yq + 8, m1), r1);
+        }
+        _mm256_maskstore_ps(yq, m0, r0);
+        _mm256_maskstore_ps(yq + 8, m1, r1);
+    }
+}
+
 #endif /* __x86_64__ */

@@ -138,4 +138,41 @@ void rk__sgemv_t_neon(ptrdiff_t n, ptrdiff_t k, float alpha, const float *b, ptr
     }
 }
 
+/* y = alpha * x·B + beta * y with B packed (k blocks of depth kc, 12-column panels; see
+ * rk_sgemv_packed): the batch-1 step of a recurrent layer, without packing x. Two depth
+ * steps at a time into separate accumulators hide the FMA latency. */
+void rk__sgemv_packed_neon(ptrdiff_t k, ptrdiff_t n, ptrdiff_t kc, const float *x, const float *b, float alpha,
+                           float beta, float *y) {
+    const ptrdiff_t panels = (n + NR - 1) / NR;
+    for (ptrdiff_t q = 0; q < panels; q++) {
+        float32x4_t a[2][3];
+        for (int s = 0; s < 2; s++) a[s][0] = a[s][1] = a[s][2] = vdupq_n_f32(0.0f);
+        for (ptrdiff_t p0 = 0; p0 < k; p0 += kc) {
+            const ptrdiff_t depth = k - p0 < kc ? k - p0 : kc;
+            const float *panel = b + p0 * panels * NR + q * depth * NR, *xp = x + p0;
+            ptrdiff_t p = 0;
+            for (; p + 2 <= depth; p += 2, panel += 2 * NR) {
+                const float32x4_t x0 = vdupq_n_f32(xp[p]), x1 = vdupq_n_f32(xp[p + 1]);
+                a[0][0] = vfmaq_f32(a[0][0], x0, vld1q_f32(panel));
+                a[0][1] = vfmaq_f32(a[0][1], x0, vld1q_f32(panel + 4));
+                a[0][2] = vfmaq_f32(a[0][2], x0, vld1q_f32(panel + 8));
+                a[1][0] = vfmaq_f32(a[1][0], x1, vld1q_f32(panel + 12));
+                a[1][1] = vfmaq_f32(a[1][1], x1, vld1q_f32(panel + 16));
+                a[1][2] = vfmaq_f32(a[1][2], x1, vld1q_f32(panel + 20));
+            }
+            for (; p < depth; p++, panel += NR) {
+                const float32x4_t x0 = vdupq_n_f32(xp[p]);
+                a[0][0] = vfmaq_f32(a[0][0], x0, vld1q_f32(panel));
+                a[0][1] = vfmaq_f32(a[0][1], x0, vld1q_f32(panel + 4));
+                a[0][2] = vfmaq_f32(a[0][2], x0, vld1q_f32(panel + 8));
+            }
+        }
+        float t[NR];
+        for (int v = 0; v < 3; v++) vst1q_f32(t + 4 * v, vmulq_n_f32(vaddq_f32(a[0][v], a[1][v]), alpha));
+        const ptrdiff_t cols = n - q * NR < NR ? n - q * NR : NR;
+        float *yq = y + q * NR;
+        for (ptrdiff_t j = 0; j < cols; j++) yq[j] = beta == 0.0f ? t[j] : t[j] + beta * yq[j];
+    }
+}
+
 #endif /* __aarch64__ */

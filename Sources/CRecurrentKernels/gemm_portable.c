@@ -128,3 +128,31 @@ void rk__sgemv_t_portable(ptrdiff_t n, ptrdiff_t k, float alpha, const float *b,
         y[j] = beta == 0.0f ? alpha * t : alpha * t + beta * y[j];
     }
 }
+
+/* y = alpha * x·B + beta * y with B packed (k blocks of depth kc, 8-column panels; see
+ * rk_sgemv_packed). The inner loops over a panel's columns vectorise; two depth steps at a
+ * time into separate accumulators. */
+void rk__sgemv_packed_portable(ptrdiff_t k, ptrdiff_t n, ptrdiff_t kc, const float *x, const float *b, float alpha,
+                               float beta, float *y) {
+    const ptrdiff_t panels = (n + NR - 1) / NR;
+    for (ptrdiff_t q = 0; q < panels; q++) {
+        float a0[NR] = {0}, a1[NR] = {0};
+        for (ptrdiff_t p0 = 0; p0 < k; p0 += kc) {
+            const ptrdiff_t depth = k - p0 < kc ? k - p0 : kc;
+            const float *panel = b + p0 * panels * NR + q * depth * NR, *xp = x + p0;
+            ptrdiff_t p = 0;
+            for (; p + 2 <= depth; p += 2, panel += 2 * NR) {
+                for (int j = 0; j < NR; j++) a0[j] += xp[p] * panel[j];
+                for (int j = 0; j < NR; j++) a1[j] += xp[p + 1] * panel[NR + j];
+            }
+            for (; p < depth; p++, panel += NR)
+                for (int j = 0; j < NR; j++) a0[j] += xp[p] * panel[j];
+        }
+        const ptrdiff_t cols = n - q * NR < NR ? n - q * NR : NR;
+        float *yq = y + q * NR;
+        for (ptrdiff_t j = 0; j < cols; j++) {
+            const float s = alpha * (a0[j] + a1[j]);
+            yq[j] = beta == 0.0f ? s : s + beta * yq[j];
+        }
+    }
+}

@@ -4,8 +4,10 @@ import Testing
 /// The fast path (whole sequences, hidden units split across two threads, fused gate kernels)
 /// against the general path on the same layer: passing full lengths routes the same work
 /// through the general, maskable code. Sizes are large enough for the two-thread split.
+/// Runs on every kernel ISA this CPU supports (forced; serialized since the ISA is a process-wide
+/// setting), at batch 16 (products per step) and batch 1 (the packed vector product).
 /// Tolerance: float32 in a different order of operations, atol 1e-5 and rtol 1e-4.
-@Suite struct FastPathTests {
+@Suite(.serialized) struct FastPathTests {
     static func layers() -> [(String, RecurrentLayer)] {
         [
             ("tanh", SimpleRNN(inputSize: 24, hiddenSize: 80, numLayers: 2, bidirectional: true, seed: 1)),
@@ -15,9 +17,14 @@ import Testing
         ]
     }
 
-    @Test(arguments: [6, 1]) func fastPathMatchesGeneralPath(steps: Int) throws {
-        let batch = 16
-        #expect(StepPlan(hidden: 80, stateSize: 80, batch: batch, gates: 1).threads == min(gemmMaxThreads, 2))
+    @Test(arguments: KernelISA.allCases.filter(isKernelISASupported), [(6, 16), (1, 16), (5, 1)])
+    func fastPathMatchesGeneralPath(isa: KernelISA, shape: (steps: Int, batch: Int)) throws {
+        let (steps, batch) = shape
+        try setKernelISA(isa)
+        defer { try? setKernelISA(kernelInfo.bestISA) }
+        if batch == 16 {
+            #expect(StepPlan(hidden: 80, stateSize: 80, batch: batch, gates: 1).threads == min(gemmMaxThreads, 2))
+        }
         for (name, layer) in Self.layers() {
             let x = random([steps, batch, 24], seed: 9)
             func run(_ mask: SequenceMask?) throws -> (output: Tensor, h: Tensor, grads: [Tensor]) {
@@ -31,10 +38,10 @@ import Testing
             }
             let fast = try run(nil)
             let general = try run(.lengths(Array(repeating: steps, count: batch)))
-            expectClose(fast.output, general.output, atol: 1e-5, rtol: 1e-4, "\(name) output")
-            expectClose(fast.h, general.h, atol: 1e-5, rtol: 1e-4, "\(name) final state")
+            expectClose(fast.output, general.output, atol: 1e-5, rtol: 1e-4, "\(name) \(isa) output")
+            expectClose(fast.h, general.h, atol: 1e-5, rtol: 1e-4, "\(name) \(isa) final state")
             for (i, (a, b)) in zip(fast.grads, general.grads).enumerated() {
-                expectClose(a, b, atol: 1e-5, rtol: 1e-4, "\(name) gradient \(i)")
+                expectClose(a, b, atol: 1e-5, rtol: 1e-4, "\(name) \(isa) gradient \(i)")
             }
         }
     }

@@ -1,0 +1,147 @@
+/* The fused recurrent cells (rk_pointwise.h), each one row of one time step over n hidden
+ * units, written once: forward and backward of LSTM, GRU (reset after the product) and the
+ * simple RNN. cells.c includes this file once per ISA after defining
+ *   VEC, VW            the vector type and its lanes (float and 1 for portable C)
+ *   TGT                the target attribute of that ISA (empty for portable C)
+ *   V_LOAD(p, m)       the first m ≤ VW floats at p, zero in the other lanes; V_STORE(p, v, m)
+ *   V_SET1 V_ADD V_SUB V_MUL, V_SIGMOID V_TANH V_RELU   (simd_math.h's algorithm)
+ *   RK_CELL(name)      name with the ISA's suffix
+ *   V_LOOP             a loop hint (portable C asks clang to vectorise the forward loops)
+ * No include guard: it is meant to be included several times, and it undefines these names at
+ * its end.
+ *
+ * The equations are the autograd cells' (Sources/Recurrent/RecurrentLayers/Cells.swift), the
+ * tests' oracle. The backward kernels have no transcendental functions: plain loops that the
+ * target attribute lets the vectorizer render with that ISA's registers. */
+
+/* x + b (b nullable) + r over the first m lanes. */
+static inline TGT VEC RK_CELL(rk_cell_pre)(size_t m, const float *x, const float *b, const float *r) {
+    VEC v = V_LOAD(x, m);
+    if (b) v = V_ADD(v, V_LOAD(b, m));
+    return V_ADD(v, V_LOAD(r, m));
+}
+
+/* a = (xg + bias) + rg per gate; i, f, o = σ(a), g = tanh(a); c = f·c + i·g; h = o·tanh(c). */
+static TGT void RK_CELL(rk_lstm_forward)(size_t n, float *xg, ptrdiff_t xs, const float *bias, const float *rg,
+                                         ptrdiff_t rs, float *c, float *cprev, float *tanhc, float *h, int save) {
+    V_LOOP for (size_t j = 0; j < n; j += VW) {
+        const size_t m = n - j < VW ? n - j : VW;
+        const float *b = bias ? bias + j : 0;
+        const VEC i = V_SIGMOID(RK_CELL(rk_cell_pre)(m, xg + j, b, rg + j));
+        const VEC f = V_SIGMOID(RK_CELL(rk_cell_pre)(m, xg + xs + j, b ? b + xs : 0, rg + rs + j));
+        const VEC g = V_TANH(RK_CELL(rk_cell_pre)(m, xg + 2 * xs + j, b ? b + 2 * xs : 0, rg + 2 * rs + j));
+        const VEC o = V_SIGMOID(RK_CELL(rk_cell_pre)(m, xg + 3 * xs + j, b ? b + 3 * xs : 0, rg + 3 * rs + j));
+        const VEC cp = V_LOAD(c + j, m);
+        const VEC cn = V_ADD(V_MUL(f, cp), V_MUL(i, g));
+        const VEC tc = V_TANH(cn);
+        if (cprev) V_STORE(cprev + j, cp, m);
+        V_STORE(c + j, cn, m);
+        if (tanhc) V_STORE(tanhc + j, tc, m);
+        V_STORE(h + j, V_MUL(o, tc), m);
+        if (save) {
+            V_STORE(xg + j, i, m);
+            V_STORE(xg + xs + j, f, m);
+            V_STORE(xg + 2 * xs + j, g, m);
+            V_STORE(xg + 3 * xs + j, o, m);
+        }
+    }
+}
+
+/* r, z = σ((xg + b_ih) + (rg + b_hh)); q = rg_n + b_hn; n = tanh((xg_n + b_in) + r·q);
+ * h = (1 − z)·n + z·hprev. */
+static TGT void RK_CELL(rk_gru_forward)(size_t n, float *xg, ptrdiff_t xs, const float *bih, const float *rg,
+                                        ptrdiff_t rs, const float *bhh, ptrdiff_t bs, const float *hprev, float *cand,
+                                        float *h) {
+    V_LOOP for (size_t j = 0; j < n; j += VW) {
+        const size_t m = n - j < VW ? n - j : VW;
+        VEC rr = V_LOAD(rg + j, m), rz = V_LOAD(rg + rs + j, m), q = V_LOAD(rg + 2 * rs + j, m);
+        if (bhh) {
+            rr = V_ADD(rr, V_LOAD(bhh + j, m));
+            rz = V_ADD(rz, V_LOAD(bhh + bs + j, m));
+            q = V_ADD(q, V_LOAD(bhh + 2 * bs + j, m));
+        }
+        VEC xr = V_LOAD(xg + j, m), xz = V_LOAD(xg + xs + j, m), xn = V_LOAD(xg + 2 * xs + j, m);
+        if (bih) {
+            xr = V_ADD(xr, V_LOAD(bih + j, m));
+            xz = V_ADD(xz, V_LOAD(bih + bs + j, m));
+            xn = V_ADD(xn, V_LOAD(bih + 2 * bs + j, m));
+        }
+        const VEC r = V_SIGMOID(V_ADD(xr, rr));
+        const VEC z = V_SIGMOID(V_ADD(xz, rz));
+        const VEC nn = V_TANH(V_ADD(xn, V_MUL(r, q)));
+        const VEC hp = V_LOAD(hprev + j, m);
+        V_STORE(h + j, V_ADD(V_MUL(V_SUB(V_SET1(1.0f), z), nn), V_MUL(z, hp)), m);
+        if (cand) V_STORE(cand + j, q, m);
+        V_STORE(xg + j, r, m);
+        V_STORE(xg + xs + j, z, m);
+        V_STORE(xg + 2 * xs + j, nn, m);
+    }
+}
+
+/* h = act((xp + bias) + rp), tanh or relu. */
+static TGT void RK_CELL(rk_rnn_forward)(size_t n, float *xp, const float *bias, const float *rp, float *h, int relu) {
+    V_LOOP for (size_t j = 0; j < n; j += VW) {
+        const size_t m = n - j < VW ? n - j : VW;
+        const VEC a = RK_CELL(rk_cell_pre)(m, xp + j, bias ? bias + j : 0, rp + j);
+        const VEC y = relu ? V_RELU(a) : V_TANH(a);
+        V_STORE(xp + j, y, m);
+        V_STORE(h + j, y, m);
+    }
+}
+
+static TGT void RK_CELL(rk_lstm_backward)(size_t n, const float *gates, ptrdiff_t gs, const float *cprev,
+                                          const float *tanhc, const float *dh, float *dc, float *da, ptrdiff_t das) {
+    const float *gi = gates, *gf = gates + gs, *gg = gates + 2 * gs, *go = gates + 3 * gs;
+    float *di = da, *df = da + das, *dg = da + 2 * das, *dO = da + 3 * das;
+    for (size_t j = 0; j < n; j++) {
+        const float i = gi[j], f = gf[j], g = gg[j], o = go[j], tc = tanhc[j], d = dh[j];
+        const float total = dc[j] + d * o * (1.0f - tc * tc);
+        di[j] = total * g * (i * (1.0f - i));
+        df[j] = total * cprev[j] * (f * (1.0f - f));
+        dg[j] = total * i * (1.0f - g * g);
+        dO[j] = d * tc * (o * (1.0f - o));
+        dc[j] = total * f;
+    }
+}
+
+static TGT void RK_CELL(rk_gru_backward)(size_t n, const float *gates, ptrdiff_t gs, const float *hprev,
+                                         const float *cand, const float *dh, float *direct, float *di, ptrdiff_t dis,
+                                         float *dr, ptrdiff_t drs) {
+    const float *gr = gates, *gz = gates + gs, *gn = gates + 2 * gs;
+    for (size_t j = 0; j < n; j++) {
+        const float r = gr[j], z = gz[j], nn = gn[j], d = dh[j];
+        const float dn = d * (1.0f - z) * (1.0f - nn * nn);
+        const float dz = d * (hprev[j] - nn) * (z * (1.0f - z));
+        const float dreset = dn * cand[j] * (r * (1.0f - r));
+        di[j] = dreset;
+        di[dis + j] = dz;
+        di[2 * dis + j] = dn;
+        dr[j] = dreset;
+        dr[drs + j] = dz;
+        dr[2 * drs + j] = dn * r;
+        direct[j] = d * z;
+    }
+}
+
+static TGT void RK_CELL(rk_rnn_backward)(size_t n, const float *y, const float *dh, float *da, int relu) {
+    if (relu) {
+        for (size_t j = 0; j < n; j++) da[j] = y[j] > 0.0f ? dh[j] : 0.0f;
+    } else {
+        for (size_t j = 0; j < n; j++) da[j] = dh[j] * (1.0f - y[j] * y[j]);
+    }
+}
+
+#undef VEC
+#undef VW
+#undef TGT
+#undef V_LOAD
+#undef V_STORE
+#undef V_SET1
+#undef V_ADD
+#undef V_SUB
+#undef V_MUL
+#undef V_SIGMOID
+#undef V_TANH
+#undef V_RELU
+#undef RK_CELL
+#undef V_LOOP
