@@ -22,7 +22,7 @@ let package = Package(
             dependencies: [
                 "Recurrent", "RecurrentExamples", "RecurrentTasks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .executableTarget(name: "recurrent-bench", dependencies: ["Recurrent"]),
+        .executableTarget(name: "recurrent-bench", dependencies: ["Recurrent", "CRecurrentKernels"]),
         .testTarget(
             name: "RecurrentTests", dependencies: ["Recurrent", "RecurrentExamples", "RecurrentTasks"], resources: [.copy("Fixtures")]),
     ]

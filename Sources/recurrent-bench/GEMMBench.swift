@@ -4,7 +4,6 @@ import Recurrent
 /// `recurrent-bench gemm`: GFLOP/s of the SGEMM engine on the shapes that matter for RNNs.
 enum GEMMBench {
     struct Options {
-        var isa: KernelISA?
         var quick = false
         var scanThreads = false
     }
@@ -14,12 +13,6 @@ enum GEMMBench {
         var rest = arguments[...]
         while let argument = rest.popFirst() {
             switch argument {
-            case "--isa":
-                guard let name = rest.popFirst(), let isa = KernelISA(rawValue: name) else {
-                    throw RecurrentError.invalidArgument(
-                        "--isa expects one of " + KernelISA.allCases.map(\.rawValue).joined(separator: ", "))
-                }
-                options.isa = isa
             case "--quick":
                 options.quick = true
             case "--scan-threads":
@@ -28,7 +21,6 @@ enum GEMMBench {
                 throw RecurrentError.invalidArgument("gemm: unknown option \(argument)")
             }
         }
-        if let isa = options.isa { try setKernelISA(isa) }
         let maxThreads = gemmMaxThreads
         print("recurrent-bench gemm — \(kernelInfo)")
         print("  CPU cores: \(ProcessInfo.processInfo.activeProcessorCount)")

@@ -5,8 +5,9 @@ import Recurrent
 // Usage: recurrent-bench <subcommand> [options]; run with -c release.
 
 let benchUsage = """
-    usage: recurrent-bench <subcommand> [options]
-      gemm [--isa portable|avx2|avx512|neon] [--quick]
+    usage: recurrent-bench [--isa portable|avx2|avx512|neon] <subcommand> [options]
+      --isa forces the kernels onto one instruction set (default: the best this CPU has)
+      gemm [--quick]
            SGEMM GFLOP/s: 1024³ plain and M=32 K=256 N=1024 with pre-packed B, 1 and 2 threads
       rnn [--configs A,B,C,D] [--cells rnn,lstm,gru] [--modes inference,training] [--json] …
           SimpleRNN / LSTM / GRU sequences per second on the peer benchmark's configurations
@@ -17,8 +18,16 @@ let benchUsage = """
           one epoch of fit on padded token sequences with and without bucketing
     """
 
-let benchArguments = Array(CommandLine.arguments.dropFirst())
+var benchArguments = Array(CommandLine.arguments.dropFirst())
 do {
+    if let at = benchArguments.firstIndex(of: "--isa") {
+        guard at + 1 < benchArguments.count, let isa = KernelISA(rawValue: benchArguments[at + 1]) else {
+            throw RecurrentError.invalidArgument(
+                "--isa expects one of " + KernelISA.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        try setKernelISA(isa)
+        benchArguments.removeSubrange(at...(at + 1))
+    }
     switch benchArguments.first {
     case "gemm":
         try GEMMBench.run(Array(benchArguments.dropFirst()))

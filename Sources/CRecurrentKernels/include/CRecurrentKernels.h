@@ -25,6 +25,14 @@ rk_isa rk_active_isa(void);
 /// Forces the kernels onto `isa`. Returns 0 on success, -1 when the CPU does not support it.
 int rk_set_isa(rk_isa isa);
 
+/// The sum of w[0..<n] read with the widest loads of the active ISA (recurrent-bench floor:
+/// the time to stream a weight matrix from cache, without any kernel of ours).
+float rk_floor_stream(const float *w, size_t n);
+/// `iterations` rounds of independent multiply-adds on the widest vectors of the active ISA
+/// (enough chains to fill every FMA port); sets *flops to the floating-point operations done and
+/// returns a value that depends on all of them.
+double rk_floor_fma(size_t iterations, size_t *flops);
+
 #ifdef __cplusplus
 }
 #endif
