@@ -1,11 +1,12 @@
 import Testing
 @testable import Recurrent
 
-/// The fast path (whole sequences, hidden units split across two threads, fused gate kernels)
-/// against the general path on the same layer: passing full lengths routes the same work
-/// through the general, maskable code. Sizes are large enough for the two-thread split.
-/// Runs on every kernel ISA this CPU supports (forced; serialized since the ISA is a process-wide
-/// setting), at batch 16 (products per step) and batch 1 (the packed vector product).
+/// The fast sweep (hidden units split across two threads, fused gate kernels) against the
+/// general path on the same layer (`SequencePath.generalOnly`): without padding, with
+/// per-example lengths and with a Keras mask (leading padding, holes and a fully padded
+/// example), under both mask semantics. Runs on every kernel ISA this CPU supports (forced;
+/// serialized since the ISA is a process-wide setting), at batch 16 (products per step) and
+/// batch 1 (the packed vector product). Sizes are large enough for the two-thread split.
 /// Tolerance: float32 in a different order of operations, atol 1e-5 and rtol 1e-4.
 @Suite(.serialized) struct FastPathTests {
     static func layers() -> [(String, RecurrentLayer)] {
@@ -17,11 +18,28 @@ import Testing
         ]
     }
 
+    enum Padding: CaseIterable { case none, lengths, kerasMask }
+
+    static func mask(_ padding: Padding, steps: Int, batch: Int) throws -> SequenceMask? {
+        switch padding {
+        case .none: return nil
+        case .lengths: return .lengths((0..<batch).map { b in b % 4 == 3 ? steps : 1 + (b * 5) % steps })
+        case .kerasMask:
+            // Example b: step t real unless (t + b) % 3 == 0; example 2 has no real step.
+            var flags: [Float] = []
+            for b in 0..<batch {
+                for t in 0..<steps { flags.append(b == 2 || (t + b) % 3 == 0 ? 0 : 1) }
+            }
+            return .mask(try Tensor(shape: [batch, steps], scalars: flags))
+        }
+    }
+
     @Test(arguments: KernelISA.allCases.filter(isKernelISASupported), [(6, 16), (1, 16), (5, 1)])
     func fastPathMatchesGeneralPath(isa: KernelISA, shape: (steps: Int, batch: Int)) throws {
-        let (steps, batch) = shape
-        try setKernelISA(isa)
-        defer { try? setKernelISA(kernelInfo.bestISA) }
+        try ForcedISA.with(isa) { try check(steps: shape.steps, batch: shape.batch, isa: isa) }
+    }
+
+    func check(steps: Int, batch: Int, isa: KernelISA) throws {
         if batch == 16 {
             #expect(StepPlan(hidden: 80, stateSize: 80, batch: batch, gates: 1).threads == min(gemmMaxThreads, 2))
         }
@@ -36,13 +54,21 @@ import Testing
                 try (try (try r.output * Variable(weights)).sum() + r.h.sum()).backward()
                 return (r.output.value, r.h.value, [input.grad!] + layer.parameters.map { $0.grad! })
             }
-            let fast = try run(nil)
-            let general = try run(.lengths(Array(repeating: steps, count: batch)))
-            expectClose(fast.output, general.output, atol: 1e-5, rtol: 1e-4, "\(name) \(isa) output")
-            expectClose(fast.h, general.h, atol: 1e-5, rtol: 1e-4, "\(name) \(isa) final state")
-            for (i, (a, b)) in zip(fast.grads, general.grads).enumerated() {
-                expectClose(a, b, atol: 1e-5, rtol: 1e-4, "\(name) \(isa) gradient \(i)")
+            for padding in Padding.allCases where !(padding == .kerasMask && batch < 3) {
+                for semantics in padding == .none ? [MaskSemantics.packed] : [.packed, .keras] {
+                    layer.maskSemantics = semantics
+                    let mask = try Self.mask(padding, steps: steps, batch: batch)
+                    let fast = try run(mask)
+                    let general = try SequencePath.$generalOnly.withValue(true) { try run(mask) }
+                    let what = "\(name) \(isa) \(padding) \(semantics)"
+                    expectClose(fast.output, general.output, atol: 1e-5, rtol: 1e-4, "\(what) output")
+                    expectClose(fast.h, general.h, atol: 1e-5, rtol: 1e-4, "\(what) final state")
+                    for (i, (a, b)) in zip(fast.grads, general.grads).enumerated() {
+                        expectClose(a, b, atol: 1e-5, rtol: 1e-4, "\(what) gradient \(i)")
+                    }
+                }
             }
+            layer.maskSemantics = .packed
         }
     }
 }

@@ -10,16 +10,8 @@ import Testing
 @Suite(.serialized) struct GEMMTests {
     // MARK: Helpers
 
-    static let supported = KernelISA.allCases.filter(isKernelISASupported)
 
-    /// Runs `body` once per supported ISA, restoring the best ISA afterwards.
-    func forEachISA(_ body: (KernelISA) throws -> Void) throws {
-        defer { try? setKernelISA(kernelInfo.bestISA) }
-        for isa in Self.supported {
-            try setKernelISA(isa)
-            try body(isa)
-        }
-    }
+    func forEachISA(_ body: (KernelISA) throws -> Void) throws { try ForcedISA.forEach(body) }
 
     static func random(_ count: Int, seed: UInt64) -> [Float] {
         var g = SeededGenerator(seed: seed)

@@ -30,13 +30,11 @@ import Testing
         }
     }
 
-    /// Runs `body` once per supported ISA, forced with rk_set_isa, and restores the best one.
+    /// Runs `body` once per supported ISA, forced, and restores the best one.
     static func forEachISA(_ body: (rk_isa) throws -> Void) rethrows {
-        defer { _ = rk_set_isa(rk_best_isa()) }
-        for isa in supportedISAs {
-            #expect(rk_set_isa(isa) == 0)
-            #expect(rk_active_isa() == isa)
-            try body(isa)
+        try ForcedISA.forEach { isa in
+            #expect(rk_active_isa() == isa.cValue)
+            try body(isa.cValue)
         }
     }
 

@@ -48,7 +48,8 @@ void rk_lstm_backward(size_t n, const float *gates, ptrdiff_t gs, const float *c
 void rk_gru_forward(size_t n, float *xg, ptrdiff_t xs, const float *bih, const float *rg, ptrdiff_t rs,
                     const float *bhh, ptrdiff_t bs, const float *hprev, float *cand, float *h);
 /// GRU gate gradients (reset after): di = gradients of the input-side pre-activations (r, z, n),
-/// dr = gradients of the recurrent products' outputs (r, z, n·r), direct = dh·z.
+/// dr = gradients of the recurrent products' outputs (r, z, n·r), direct = dh·z (direct may be dh
+/// itself: each element is read before it is written).
 void rk_gru_backward(size_t n, const float *gates, ptrdiff_t gs, const float *hprev, const float *cand,
                      const float *dh, float *direct, float *di, ptrdiff_t dis, float *dr, ptrdiff_t drs);
 /// Simple RNN: h = act((xp + bias) + rp), act tanh (relu != 0: relu), bias nullable; xp

@@ -164,7 +164,7 @@ private func gruRecurrentProduct(
         weight: w.weightHH.pointer, gates: resetAfter ? 3 : 2, blockRows: H, stateSize: H, batch: batch, masks: masks)
 }
 
-// MARK: Fast path (reset after, every step valid, no dropout masks, sigmoid / tanh)
+// MARK: Fast path (reset after, no dropout masks, sigmoid / tanh; padding either way)
 //
 // As for the LSTM: part p owns units `range` of r, z and n, multiplies h_{t−1} by its rows of
 // W_hh and runs `rk_gru_forward` on them; one barrier per step.
@@ -173,59 +173,51 @@ func gruForwardFast(
     _ input: SequenceInput, _ w: SequenceWeights, saving: Bool
 ) -> (y: Tensor, hN: Tensor, saved: GRUSaved) {
     let T = input.steps, B = input.batch, H = w.weightHH.shape[1], G = 3 * H
-    var y = uninitializedTensor([T, B, H])  // written in full by the loop
+    var states = uninitializedTensor([T, B, H])  // h_t of every step, written in full by the sweep
     var candidate = uninitializedTensor(saving ? [T, B, H] : [1])
-    let yp = y.mutablePointer(), cand = candidate.mutablePointer()
+    let hp = states.mutablePointer(), cand = candidate.mutablePointer()
     let h0 = input.h0.pointer, bih = w.biasIH?.pointer, bhh = w.biasHH?.pointer
     let sweep = ForwardSweep(input, weightHH: w.weightHH, gates: 3, reuse: !saving)
 
     let gates = withProjectionBuffer(count: T * B * G, saving: saving) { gp in
         projectInputs(input.x, weight: w.weightIH, into: gp, reuse: !saving)  // b_ih is added by the gate kernel
-        sweep.run(h0: h0, y: yp) { t, b, range, product, hPrev in
+        sweep.run(h0: h0, states: hp) { t, b, range, product, hPrev in
             let j0 = range.lowerBound, row = (t * B + b) * H + j0
             rk_gru_forward(
                 range.count, gp + (t * B + b) * G + j0, H, bih.map { $0 + j0 }, product, range.count, bhh.map { $0 + j0 },
-                H, hPrev + j0, saving ? cand + row : nil, yp + row)
+                H, hPrev + j0, saving ? cand + row : nil, hp + row)
         }
     }
-    let hN = sweep.finalState(y)
+    let hN = sweep.finalState(states), y = sweep.outputs(states)
     guard saving else { return (y, hN, GRUSaved(gates: gates, hPrev: gates, candidateInput: gates)) }
-    return (y, hN, GRUSaved(gates: try! gates.reshaped([T, B, G]), hPrev: y, candidateInput: candidate))
+    return (y, hN, GRUSaved(gates: try! gates.reshaped([T, B, G]), hPrev: states, candidateInput: candidate))
 }
 
-/// BPTT of the fast path: per step and part, dh = dh·z of the step before (direct) +
-/// dR·W_hh[:, range] + dY, then `rk_gru_backward` for the part's units.
+/// BPTT of the fast path: per step and part, the sweep forms dh = dh·z of the step before
+/// (left in dh by the kernel: h_{t−1}'s direct path through z) + dR·W_hh[:, range] + dY, then
+/// `rk_gru_backward` computes the part's gate gradients.
 func gruBackwardFast(
     _ input: SequenceInput, _ w: SequenceWeights, _ saved: GRUSaved,
     dY: Tensor, dHN: Tensor, needsInputGradient: Bool
 ) -> SequenceGradients {
     let T = input.steps, B = input.batch, H = w.weightHH.shape[1], G = 3 * H
-    // dInput and dRecurrent [T, B, G] each, written in full by the loop.
+    // dInput and dRecurrent [T, B, G] each, written in full by the sweep.
     return withWorkspace(count: 2 * T * B * G) { dip in
     let drp = dip + T * B * G
-    var dh = dHN, direct = Tensor.zeros([B, H])
+    var dh = dHN
     let dhp = dh.mutablePointer()
-    let directp = direct.mutablePointer()
     let gates = saved.gates.pointer, cand = saved.candidateInput.pointer
     let previous = PreviousStates(y: saved.hPrev, h0: input.h0, reverse: input.reverse)
     let sweep = BackwardSweep(input, weightHH: w.weightHH, gates: 3)
 
-    sweep.run(dA: drp, dh: dhp, dY: dY.pointer) { s, t, range in
-        let width = range.count, j0 = range.lowerBound
-        let hPrev = previous.block(t)
-        for b in 0..<B {
-            // Past the first step, dh also carries h_{t−1}'s direct path through z (`direct`).
-            let dhb = dhp + b * H + j0, db = directp + b * H + j0
-            if s > 0 { for j in 0..<width { dhb[j] += db[j] } }
-            let row = (t * B + b) * H + j0
-            rk_gru_backward(
-                width, gates + (t * B + b) * G + j0, H, hPrev + b * H + j0, cand + row, dhb, db,
-                dip + (t * B + b) * G + j0, H, drp + (t * B + b) * G + j0, H)
-        }
+    sweep.run(dA: drp, alsoZeroed: dip, dh: dhp, dY: dY.pointer) { _, t, range, b in
+        let j0 = range.lowerBound, dhb = dhp + b * H + j0
+        // dh in, dh·z out (the kernel reads each element before it writes it).
+        rk_gru_backward(
+            range.count, gates + (t * B + b) * G + j0, H, previous.block(t) + b * H + j0, cand + (t * B + b) * H + j0,
+            dhb, dhb, dip + (t * B + b) * G + j0, H, drp + (t * B + b) * G + j0, H)
     }
-    // dh_0 = direct + dR of the first processed step · W_hh.
-    dhp.update(from: directp, count: B * H)
-    gemm(drp + sweep.time(T - 1) * B * G, w.weightHH.pointer, dhp, m: B, n: H, k: G, beta: 1)
+    sweep.initialStateGradient(dA: drp, weightHH: w.weightHH, dh: dhp)
 
     let rows = T * B
     var dWeightHH = uninitializedTensor([G, H])

@@ -142,23 +142,24 @@ func lstmBackward(
         biasIH: w.biasIH == nil ? nil : dBias, biasHH: w.biasHH == nil ? nil : dBias, weightHR: dWeightHR)
 }
 
-// MARK: Fast path (every step valid, no dropout masks, no projection, sigmoid / tanh)
+// MARK: Fast path (no dropout masks, no projection, sigmoid / tanh; padding either way)
 //
 // The same equations, with the hidden units split across threads (`StepPlan`): part p owns
 // units `range` of every gate, multiplies h_{t−1} by its rows of W_hh (packed once per call)
-// and runs the fused gate kernel (`rk_lstm_forward`) on them, one barrier per step. Without
-// gradients (`saving` false) nothing but the outputs and final states is kept.
+// and runs the fused gate kernel (`rk_lstm_forward`) on them, one barrier per step; padded
+// rows are the sweep's business. Without gradients (`saving` false) nothing but the outputs
+// and final states is kept.
 
 func lstmForwardFast(
     _ input: SequenceInput, _ w: SequenceWeights, saving: Bool
 ) -> (y: Tensor, hN: Tensor, cN: Tensor, saved: LSTMSaved) {
     let T = input.steps, B = input.batch, H = w.weightIH.shape[0] / 4, G = 4 * H
-    // Written in full by the loop (every step valid).
-    var y = uninitializedTensor([T, B, H])
+    // h_t of every step, written in full by the sweep.
+    var states = uninitializedTensor([T, B, H])
     var c = input.c0 ?? Tensor.zeros([B, H])
     var cPrevAll = uninitializedTensor(saving ? [T, B, H] : [1])
     var tanhCAll = uninitializedTensor(saving ? [T, B, H] : [1])
-    let yp = y.mutablePointer(), cp = c.mutablePointer(), h0 = input.h0.pointer
+    let hp = states.mutablePointer(), cp = c.mutablePointer(), h0 = input.h0.pointer
     let cPrev = cPrevAll.mutablePointer(), tanhC = tanhCAll.mutablePointer()
     let sweep = ForwardSweep(input, weightHH: w.weightHH, gates: 4, reuse: !saving)
     // The bias is added by the gate kernel rather than in a pass over the projection.
@@ -167,23 +168,24 @@ func lstmForwardFast(
 
     let gates = withProjectionBuffer(count: T * B * G, saving: saving) { gp in
         projectInputs(input.x, weight: w.weightIH, into: gp, reuse: !saving)
-        sweep.run(h0: h0, y: yp) { t, b, range, product, _ in
+        sweep.run(h0: h0, states: hp) { t, b, range, product, _ in
             let j0 = range.lowerBound, row = (t * B + b) * H + j0
             rk_lstm_forward(
                 range.count, gp + (t * B + b) * G + j0, H, bp.map { $0 + j0 }, product, range.count, cp + b * H + j0,
-                saving ? cPrev + row : nil, saving ? tanhC + row : nil, yp + row, saving ? 1 : 0)
+                saving ? cPrev + row : nil, saving ? tanhC + row : nil, hp + row, saving ? 1 : 0)
         }
     }
-    let hN = sweep.finalState(y)
+    let hN = sweep.finalState(states), y = sweep.outputs(states)
     withExtendedLifetime(bias) {}
     guard saving else { return (y, hN, c, LSTMSaved(gates: gates, cPrev: gates, tanhC: gates, hPrev: gates, hRaw: nil)) }
     return (y, hN, c, LSTMSaved(
-        gates: try! gates.reshaped([T, B, G]), cPrev: cPrevAll, tanhC: tanhCAll, hPrev: y, hRaw: nil))
+        gates: try! gates.reshaped([T, B, G]), cPrev: cPrevAll, tanhC: tanhCAll, hPrev: states, hRaw: nil))
 }
 
 /// BPTT of the fast path. Part p owns units `range`: at each step (in reverse processing
-/// order) it forms dh for its units from the previous step's dA (dA·W_hh[:, range]) and dY,
-/// then the gate gradients of its units (`rk_lstm_backward`).
+/// order) the sweep forms dh for its units from the previous step's dA (dA·W_hh[:, range]) and
+/// dY, then the gate gradients of its units (`rk_lstm_backward`); all of dh_{t−1} goes
+/// through W_hh, so the row's dh is cleared for the next step's product.
 func lstmBackwardFast(
     _ input: SequenceInput, _ w: SequenceWeights, _ saved: LSTMSaved,
     dY: Tensor, dHN: Tensor, dCN: Tensor, needsInputGradient: Bool
@@ -196,14 +198,12 @@ func lstmBackwardFast(
     let gates = saved.gates.pointer, cPrev = saved.cPrev.pointer, tanhC = saved.tanhC.pointer
     let sweep = BackwardSweep(input, weightHH: w.weightHH, gates: 4)
 
-    sweep.run(dA: dap, dh: dhp, dY: dY.pointer) { _, t, range in
-        let width = range.count, j0 = range.lowerBound
-        for b in 0..<B {
-            let row = (t * B + b) * H + j0
-            rk_lstm_backward(
-                width, gates + (t * B + b) * G + j0, H, cPrev + row, tanhC + row, dhp + b * H + j0, dcp + b * H + j0,
-                dap + (t * B + b) * G + j0, H)
-        }
+    sweep.run(dA: dap, dh: dhp, dY: dY.pointer) { _, t, range, b in
+        let width = range.count, j0 = range.lowerBound, row = (t * B + b) * H + j0
+        rk_lstm_backward(
+            width, gates + (t * B + b) * G + j0, H, cPrev + row, tanhC + row, dhp + b * H + j0, dcp + b * H + j0,
+            dap + (t * B + b) * G + j0, H)
+        (dhp + b * H + j0).update(repeating: 0, count: width)
     }
     return sweepGradients(
         dap, sweep: sweep, input: input, weights: w, y: saved.hPrev, dh: &dh, dc: dc,

@@ -292,10 +292,10 @@ func gemm(
 // MARK: The fast path: whole sequences, standard activations, split across threads
 
 extension SequenceInput {
-    /// Whether the cell-specific fast path applies: every step valid, no dropout masks, and
-    /// the standard activations (sigmoid gates, tanh candidate; tanh or relu for SimpleRNN).
+    /// Whether the cell-specific fast path applies: no dropout masks, no projection, and the
+    /// standard activations (sigmoid gates, tanh candidate; tanh or relu for SimpleRNN).
     func allowsFastPath(_ kind: CellKind, projected: Bool) -> Bool {
-        guard valid == nil, inputMasks == nil, recurrentMasks == nil, !projected else { return false }
+        guard inputMasks == nil, recurrentMasks == nil, !projected else { return false }
         switch kind {
         case .simpleRNN: return activation == .tanh || activation == .relu
         case .lstm, .gru(resetAfter: true): return activation == .tanh && recurrentActivation == .sigmoid
@@ -399,15 +399,15 @@ struct PartBuffers {
 }
 
 /// The gradients after a fast backward sweep whose one dA [T, B, G] feeds both the recurrent
-/// and the input side (LSTM, SimpleRNN): dh_0 = dA of the first processed step · W_hh, dW_hh
-/// from the saved outputs `y` and h0, dW_ih, the bias gradient (the same for b_ih and b_hh),
+/// and the input side (LSTM, SimpleRNN): dh_0 = dA of the first processed step · W_hh (plus what
+/// padded rows carried through), dW_hh from the saved states `y` and h0, dW_ih, the bias gradient (the same for b_ih and b_hh),
 /// and dX when x needs one.
 func sweepGradients(
     _ dA: UnsafePointer<Float>, sweep: BackwardSweep, input: SequenceInput, weights w: SequenceWeights,
     y: Tensor, dh: inout Tensor, dc: Tensor?, needsInputGradient: Bool
 ) -> SequenceGradients {
-    let B = input.batch, G = w.weightHH.shape[0], H = w.weightHH.shape[1]
-    gemm(dA + sweep.time(input.steps - 1) * B * G, w.weightHH.pointer, dh.mutablePointer(), m: B, n: H, k: G)
+    let G = w.weightHH.shape[0], H = w.weightHH.shape[1]
+    sweep.initialStateGradient(dA: dA, weightHH: w.weightHH, dh: dh.mutablePointer())
     var dWeightHH = uninitializedTensor([G, H])
     PreviousStates(y: y, h0: input.h0, reverse: input.reverse).weightGradient(dA, gates: G, into: dWeightHH.mutablePointer())
     let (dX, dWeightIH, dBias) = inputSideGradients(
@@ -455,16 +455,18 @@ extension PreviousStates {
 }
 
 /// The frame every fast forward pass shares: the step plan, each part's rows of W_hh packed
-/// (kept across inference calls), the per-part product buffers, and the order of steps. At
-/// each step part p multiplies h_{t−1} — y of the step processed before, or h0 — by its rows of
-/// W_hh, a chunk of batch rows at a time while the part's weights stay in cache, and hands
-/// every row's slice of the product to the cell's gate kernel.
+/// (kept across inference calls), the per-part product buffers, the order of steps and the
+/// padding. At each step part p multiplies h_{t−1} — the state of the step processed before, or
+/// h0 — by its rows of W_hh, a chunk of batch rows at a time while the part's weights stay in
+/// cache, and hands every real row's slice of the product to the cell's gate kernel. A padded
+/// row keeps its state (h_t = h_{t−1}; the cell's other state, c, is simply not touched).
 struct ForwardSweep {
     let plan: StepPlan
     private let weights: [PackedMatrix]
     private let buffers: PartBuffers
     private let chunk: Int
     private let steps: Int, batch: Int, hidden: Int, gates: Int, reverse: Bool
+    private let valid: [Bool]?, copiesState: [Bool]?
 
     init(_ input: SequenceInput, weightHH: Tensor, gates: Int, reuse: Bool) {
         let H = weightHH.shape[1]
@@ -473,18 +475,20 @@ struct ForwardSweep {
         chunk = StepPlan.rowChunk(batch: input.batch, partWeightFloats: gates * plan.ranges[0].count * H)
         buffers = PartBuffers(plan, batch: chunk, productWidth: { gates * $0.count }, weights: weights)
         (steps, batch, hidden, self.gates, reverse) = (input.steps, input.batch, H, gates, input.reverse)
+        (valid, copiesState) = (input.valid, input.copiesState)
     }
 
-    /// Runs `body(time, row, units, product, hPrev)` for every step, part and batch row, where
-    /// the outputs y [T, B, H] are written by the body: `product` is the row's slice of
-    /// h_{t−1}·W_hhᵀ for `units`, gate g at `g · units.count`, and `hPrev` the row of h_{t−1}.
+    /// Runs `body(time, row, units, product, hPrev)` for every step, part and real batch row,
+    /// where the states h_t [T, B, H] are written by the body (and by the sweep for padded
+    /// rows): `product` is the row's slice of h_{t−1}·W_hhᵀ for `units`, gate g at
+    /// `g · units.count`, and `hPrev` the row of h_{t−1}.
     func run(
-        h0: UnsafePointer<Float>, y: UnsafePointer<Float>,
+        h0: UnsafePointer<Float>, states: UnsafeMutablePointer<Float>,
         _ body: (_ time: Int, _ row: Int, _ units: Range<Int>, _ product: UnsafePointer<Float>,
                  _ hPrev: UnsafePointer<Float>) -> Void
     ) {
         let (T, B, H) = (steps, batch, hidden)
-        let previous = PreviousStates(y: y, h0: h0, steps: T, batch: B, width: H, reverse: reverse)
+        let previous = PreviousStates(y: states, h0: h0, steps: T, batch: B, width: H, reverse: reverse)
         plan.run(steps: T) { s, p in
             let t = reverse ? T - 1 - s : s
             let prev = previous.block(t)
@@ -496,6 +500,11 @@ struct ForwardSweep {
                 weights[p].multiply(
                     m: rows, a: prev + r0 * H, lda: H, beta: 0, c: product, ldc: rowWidth, scratch: buffers.scratch[p])
                 for b in r0..<(r0 + rows) {
+                    if let valid, !valid[t * B + b] {
+                        (states + (t * B + b) * H + range.lowerBound)
+                            .update(from: prev + b * H + range.lowerBound, count: range.count)
+                        continue
+                    }
                     body(t, b, range, product + (b - r0) * rowWidth, prev + b * H)
                 }
                 r0 += rows
@@ -503,23 +512,44 @@ struct ForwardSweep {
         }
     }
 
-    /// h_T: the outputs of the last processed step, [B, H].
-    func finalState(_ y: Tensor) -> Tensor {
+    /// h_T: the states of the last processed step, [B, H].
+    func finalState(_ states: Tensor) -> Tensor {
         var hN = uninitializedTensor([batch, hidden])
-        hN.mutablePointer().update(from: y.pointer + (reverse ? 0 : steps - 1) * batch * hidden, count: batch * hidden)
+        hN.mutablePointer().update(from: states.pointer + (reverse ? 0 : steps - 1) * batch * hidden, count: batch * hidden)
         return hN
+    }
+
+    /// The layer's outputs from its states: the states themselves without padding; with it, a
+    /// padded step outputs zero (PyTorch packed sequences) or, under Keras masking once a real
+    /// step has been seen, the state it carries.
+    func outputs(_ states: Tensor) -> Tensor {
+        guard let valid else { return states }
+        var y = uninitializedTensor(states.shape)
+        let o = y.mutablePointer(), h = states.pointer, H = hidden
+        for r in 0..<(steps * batch) {
+            if valid[r] || (copiesState?[r] ?? false) {
+                (o + r * H).update(from: h + r * H, count: H)
+            } else {
+                (o + r * H).update(repeating: 0, count: H)
+            }
+        }
+        return y
     }
 }
 
 /// The frame every fast backward pass shares: the step plan, each part's packed columns of
-/// W_hh, and the order of steps (backward step s handles time `time(s)`, the reverse of the
-/// forward order). Before each step, part p's slice of dh is set to the previous step's gate
-/// gradients times its columns of W_hh (past the first step) plus the step's output gradient.
+/// W_hh, the order of steps (backward step s handles time `time(s)`, the reverse of the forward
+/// order) and the padding. At each step part p adds to its slice of dh the previous step's gate
+/// gradients times its columns of W_hh (past the first step) and the step's output gradient,
+/// then runs the cell's gradient kernel on every real row. The cell leaves in dh the part of
+/// dh_{t−1} that does not pass through W_hh (zero for LSTM and SimpleRNN, dh·z for GRU). A
+/// padded row keeps dh as it is (h_t was h_{t−1}) and gets zero gate gradients.
 struct BackwardSweep {
     let plan: StepPlan
     private let weights: [PackedMatrix]
     private let buffers: PartBuffers
     private let steps: Int, batch: Int, hidden: Int, gateWidth: Int, reverse: Bool
+    private let valid: [Bool]?, copiesState: [Bool]?
 
     init(_ input: SequenceInput, weightHH: Tensor, gates: Int) {
         let H = weightHH.shape[1], G = weightHH.shape[0]
@@ -528,29 +558,49 @@ struct BackwardSweep {
         self.weights = weights
         buffers = PartBuffers(plan, batch: input.batch, productWidth: { _ in 0 }, weights: weights)
         (steps, batch, hidden, gateWidth, reverse) = (input.steps, input.batch, H, G, input.reverse)
+        (valid, copiesState) = (input.valid, input.copiesState)
     }
 
     func time(_ s: Int) -> Int { reverse ? s : steps - 1 - s }
 
-    /// Runs `body(step, time, units)` for every step and part; `dA` is the [T, B, G] buffer of
-    /// gate gradients whose product with W_hh feeds `dh` [B, H], and `dY` [T, B, H] the
-    /// gradient of the outputs, added to dh before `body` runs.
+    /// Runs `body(step, time, units, row)` for every step, part and real row; `dA` is the
+    /// [T, B, G] buffer of gate gradients whose product with W_hh feeds `dh` [B, H], `dY`
+    /// [T, B, H] the gradient of the outputs. Padded rows get zeros in `dA` and in `alsoZeroed`
+    /// (another [T, B, G] buffer the body writes, or nil).
     func run(
-        dA: UnsafeMutablePointer<Float>, dh: UnsafeMutablePointer<Float>, dY: UnsafePointer<Float>,
-        _ body: (_ step: Int, _ time: Int, _ units: Range<Int>) -> Void
+        dA: UnsafeMutablePointer<Float>, alsoZeroed: UnsafeMutablePointer<Float>? = nil,
+        dh: UnsafeMutablePointer<Float>, dY: UnsafePointer<Float>,
+        _ body: (_ step: Int, _ time: Int, _ units: Range<Int>, _ row: Int) -> Void
     ) {
+        let G = gateWidth, H = hidden, B = batch
         plan.run(steps: steps) { s, p in
             let range = plan.ranges[p], t = time(s)
             if s > 0 {
                 weights[p].multiply(
-                    m: batch, a: dA + time(s - 1) * batch * gateWidth, lda: gateWidth, beta: 0,
-                    c: dh + range.lowerBound, ldc: hidden, scratch: buffers.scratch[p])
+                    m: B, a: dA + time(s - 1) * B * G, lda: G, beta: 1,
+                    c: dh + range.lowerBound, ldc: H, scratch: buffers.scratch[p])
             }
-            for b in 0..<batch {
-                let dhb = dh + b * hidden + range.lowerBound, dy = dY + (t * batch + b) * hidden + range.lowerBound
-                for j in 0..<range.count { dhb[j] += dy[j] }
+            for b in 0..<B {
+                let r = t * B + b
+                if valid?[r] ?? true || copiesState?[r] ?? false {
+                    let dhb = dh + b * H + range.lowerBound, dy = dY + r * H + range.lowerBound
+                    for j in 0..<range.count { dhb[j] += dy[j] }
+                }
+                if valid?[r] ?? true {
+                    body(s, t, range, b)
+                    continue
+                }
+                for buffer in [dA, alsoZeroed].compactMap({ $0 }) {
+                    for g in 0..<(G / H) {
+                        (buffer + r * G + g * H + range.lowerBound).update(repeating: 0, count: range.count)
+                    }
+                }
             }
-            body(s, t, range)
         }
+    }
+
+    /// dh_0: what the cells left in dh plus dA of the first processed step · W_hh.
+    func initialStateGradient(dA: UnsafePointer<Float>, weightHH: Tensor, dh: UnsafeMutablePointer<Float>) {
+        gemm(dA + time(steps - 1) * batch * gateWidth, weightHH.pointer, dh, m: batch, n: hidden, k: gateWidth, beta: 1)
     }
 }

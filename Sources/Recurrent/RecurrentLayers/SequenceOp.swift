@@ -27,7 +27,7 @@ func recordSequence(
     let optional = [c0, biasIH, biasHH, weightHR]
     let inputs = [x, h0, weightIH, weightHH] + optional.compactMap { $0 }
     let saving = GradientMode.isEnabled && inputs.contains { $0.requiresGrad }
-    let fast = input.allowsFastPath(kind, projected: weightHR != nil)
+    let fast = !SequencePath.generalOnly && input.allowsFastPath(kind, projected: weightHR != nil)
     let needsDX = x.requiresGrad
 
     let results: [Tensor]
@@ -85,6 +85,12 @@ func recordSequence(
         }
     }
     return (pieces[0], pieces[1], pieces.count > 2 ? pieces[2] : nil)
+}
+
+/// Which implementation a sequence op may take: tests set `generalOnly` to compare the fast
+/// sweep against the general path on the same layer.
+enum SequencePath {
+    @TaskLocal static var generalOnly = false
 }
 
 /// The results' gradients of one recorded sequence op, handed to its hub node.

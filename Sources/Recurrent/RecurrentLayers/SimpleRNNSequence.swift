@@ -78,14 +78,14 @@ func simpleRNNBackward(
         biasIH: w.biasIH == nil ? nil : dBias, biasHH: w.biasHH == nil ? nil : dBias)
 }
 
-// MARK: Fast path (every step valid, no dropout masks, tanh or relu)
+// MARK: Fast path (no dropout masks, tanh or relu; padding either way)
 
 func simpleRNNForwardFast(
     _ input: SequenceInput, _ w: SequenceWeights, saving: Bool
 ) -> (y: Tensor, hN: Tensor, saved: SimpleRNNSaved) {
     let T = input.steps, B = input.batch, H = w.weightHH.shape[1]
-    var y = uninitializedTensor([T, B, H])  // written in full by the loop
-    let yp = y.mutablePointer(), h0 = input.h0.pointer
+    var states = uninitializedTensor([T, B, H])  // h_t of every step, written in full by the sweep
+    let hp = states.mutablePointer(), h0 = input.h0.pointer
     let relu: Int32 = input.activation == .relu ? 1 : 0
     let sweep = ForwardSweep(input, weightHH: w.weightHH, gates: 1, reuse: !saving)
     let bias = w.combinedBias  // added by the step kernel
@@ -93,15 +93,15 @@ func simpleRNNForwardFast(
 
     let a = withProjectionBuffer(count: T * B * H, saving: saving) { ap in
         projectInputs(input.x, weight: w.weightIH, into: ap, reuse: !saving)
-        sweep.run(h0: h0, y: yp) { t, b, range, product, _ in
+        sweep.run(h0: h0, states: hp) { t, b, range, product, _ in
             let row = (t * B + b) * H + range.lowerBound
-            rk_rnn_forward(range.count, ap + row, bp.map { $0 + range.lowerBound }, product, yp + row, relu)
+            rk_rnn_forward(range.count, ap + row, bp.map { $0 + range.lowerBound }, product, hp + row, relu)
         }
     }
-    let hN = sweep.finalState(y)
+    let hN = sweep.finalState(states), y = sweep.outputs(states)
     withExtendedLifetime(bias) {}
     guard saving else { return (y, hN, SimpleRNNSaved(activations: a, hPrev: a)) }
-    return (y, hN, SimpleRNNSaved(activations: try! a.reshaped([T, B, H]), hPrev: y))
+    return (y, hN, SimpleRNNSaved(activations: try! a.reshaped([T, B, H]), hPrev: states))
 }
 
 func simpleRNNBackwardFast(
@@ -116,11 +116,10 @@ func simpleRNNBackwardFast(
     let relu: Int32 = input.activation == .relu ? 1 : 0
     let sweep = BackwardSweep(input, weightHH: w.weightHH, gates: 1)
 
-    sweep.run(dA: dap, dh: dhp, dY: dY.pointer) { _, t, range in
-        for b in 0..<B {
-            let row = (t * B + b) * H + range.lowerBound
-            rk_rnn_backward(range.count, act + row, dhp + b * H + range.lowerBound, dap + row, relu)
-        }
+    sweep.run(dA: dap, dh: dhp, dY: dY.pointer) { _, t, range, b in
+        let row = (t * B + b) * H + range.lowerBound
+        rk_rnn_backward(range.count, act + row, dhp + b * H + range.lowerBound, dap + row, relu)
+        (dhp + b * H + range.lowerBound).update(repeating: 0, count: range.count)  // all of dh_{t−1} goes through W_hh
     }
     return sweepGradients(
         dap, sweep: sweep, input: input, weights: w, y: saved.hPrev, dh: &dh, dc: nil,
