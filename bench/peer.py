@@ -2,12 +2,13 @@
 """The peer side of the recurrent benchmark: PyTorch and ONNX Runtime on the same rows as
 `recurrent-bench rnn` (see bench/README.md). Two threads, float32, time-major (batch_first=False).
 
-    python bench/peer.py rnn [--frameworks torch,ort] [--configs A,B,C,D] [--cells rnn,lstm,gru]
+    python bench/peer.py rnn [--frameworks torch,ort] [--configs A,B,C,D,E,F] [--cells rnn,lstm,gru]
                              [--modes inference,training] [--min-time S] [--min-iters N]
     python bench/peer.py sgemm [--min-time S]         two-thread torch.mm, 4480x512 @ 512x2048
     python bench/peer.py memory CONFIG CELL [--steps N]  peak RSS of N training steps (own process)
 
-Every line printed is one JSON object.
+Every line printed is one JSON object. E (per-example lengths) runs PyTorch on a
+pack_padded_sequence; ONNX Runtime has no E row (the exporter does not take packed sequences).
 """
 import argparse
 import json
@@ -25,35 +26,32 @@ import torch  # noqa: E402
 
 torch.set_num_threads(THREADS)
 
-# (batch, seq_len, input, hidden, layers); must match Sources/recurrent-bench/RNNBench.swift.
-CONFIGS = {
-    "A": (32, 50, 100, 128, 2),
-    "B": (64, 100, 32, 256, 1),
-    "C": (1, 100, 64, 128, 1),
-    "D": (128, 35, 512, 512, 2),
-}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from configs import CONFIGS, flops, lengths  # noqa: E402
+
 CELLS = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}
-
-
-def flops(config, cell, training):
-    """GEMM flops of one batch (the same formula as RNNBench.flops)."""
-    b, t, i, h, layers = CONFIGS[config]
-    total = 0
-    for layer in range(layers):
-        width = i if layer == 0 else h
-        total += 2 * t * b * (width + h) * GATES[cell] * h
-    return 3 * total if training else total
 
 
 def make_model(config, cell):
-    b, t, i, h, layers = CONFIGS[config]
+    c = CONFIGS[config]
+    b, t, i, h = c["batch"], c["steps"], c["input"], c["hidden"]
+    bidirectional = bool(c.get("bidirectional"))
     torch.manual_seed(1)
-    model = CELLS[cell](i, h, num_layers=layers, batch_first=False)
+    model = CELLS[cell](i, h, num_layers=c["layers"], batch_first=False, bidirectional=bidirectional)
     g = torch.Generator().manual_seed(7)
     x = torch.randn(t, b, i, generator=g)
-    target = torch.randn(b, h, generator=g)
+    target = torch.randn(b, (2 if bidirectional else 1) * h, generator=g)
     return model, x, target
+
+
+def run_model(model, x, config):
+    """The output sequence [T, B, D·H]; with lengths, through a packed sequence and back."""
+    ls = lengths(config)
+    if ls is None:
+        return model(x)[0]
+    packed = torch.nn.utils.rnn.pack_padded_sequence(x, torch.tensor(ls), enforce_sorted=False)
+    out, _ = model(packed)
+    return torch.nn.utils.rnn.pad_packed_sequence(out, total_length=x.shape[0])[0]
 
 
 def torch_step(config, cell, training):
@@ -63,7 +61,7 @@ def torch_step(config, cell, training):
 
         def step():
             with torch.inference_mode():
-                model(x)
+                run_model(model, x, config)
         return step
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -71,7 +69,7 @@ def torch_step(config, cell, training):
 
     def step():
         optimizer.zero_grad(set_to_none=True)
-        out, _ = model(x)
+        out = run_model(model, x, config)
         loss = loss_fn(out[-1], target)
         loss.backward()
         optimizer.step()
@@ -150,13 +148,15 @@ def cmd_rnn(args):
     if args.with_sgemm:
         cmd_sgemm(args)
     for config in args.configs.split(","):
-        batch = CONFIGS[config][0]
+        if CONFIGS[config].get("against"):
+            continue  # ours only
+        batch = CONFIGS[config]["batch"]
         for cell in args.cells.split(","):
             for mode in args.modes.split(","):
                 training = mode == "training"
                 for framework in args.frameworks.split(","):
-                    if framework == "ort" and training:
-                        continue  # ONNX Runtime: inference only
+                    if framework == "ort" and (training or lengths(config) is not None):
+                        continue  # ONNX Runtime: inference only, full-length sequences
                     step = torch_step(config, cell, training) if framework == "torch" else ort_step(config, cell)
                     iterations, seconds = measure(step, args.min_time, args.min_iters)
                     emit({"side": framework, "config": config, "cell": cell, "mode": mode,

@@ -6,31 +6,65 @@ import Recurrent
 /// benchmark's configurations (bench/README.md), inference and training step, time-major.
 /// The PyTorch / ONNX Runtime side is `bench/peer.py`; `bench/compare.sh` runs both interleaved.
 enum RNNBench {
-    /// One benchmark configuration: (batch, steps, input, hidden, layers).
+    /// One benchmark configuration (bench/configs.py holds the same list for the peers).
     struct Config {
         let name: String
         let batch: Int, steps: Int, input: Int, hidden: Int, layers: Int
+        var bidirectional = false
+        /// Per-example lengths (`Config.lengths`) rather than full sequences.
+        var variableLengths = false
+        var semantics = MaskSemantics.packed
+        /// Keras recurrent dropout, in training.
+        var recurrentDropout: Float = 0
+
+        /// Lengths spread over [10, 50] (32 distinct values for A's batch), the same formula as
+        /// bench/configs.py.
+        var lengths: [Int]? {
+            variableLengths ? (0..<batch).map { b in min(steps, 10 + (b * 37 + 11) % 41) } : nil
+        }
+
+        /// Real steps over all steps.
+        var validFraction: Double {
+            lengths.map { Double($0.reduce(0, +)) / Double(batch * steps) } ?? 1
+        }
+
+        func with(_ name: String, _ change: (inout Config) -> Void) -> Config {
+            var c = Config(name: name, batch: batch, steps: steps, input: input, hidden: hidden, layers: layers)
+            (c.bidirectional, c.variableLengths, c.semantics, c.recurrentDropout) =
+                (bidirectional, variableLengths, semantics, recurrentDropout)
+            change(&c)
+            return c
+        }
     }
 
+    static let a = Config(name: "A", batch: 32, steps: 50, input: 100, hidden: 128, layers: 2)
     static let configs: [Config] = [
-        Config(name: "A", batch: 32, steps: 50, input: 100, hidden: 128, layers: 2),
+        a,
         Config(name: "B", batch: 64, steps: 100, input: 32, hidden: 256, layers: 1),
         Config(name: "C", batch: 1, steps: 100, input: 64, hidden: 128, layers: 1),
         Config(name: "D", batch: 128, steps: 35, input: 512, hidden: 512, layers: 2),
+        a.with("E") { $0.variableLengths = true },
+        a.with("F") { $0.bidirectional = true },
+        // Ours only, against our own A per real step: Keras masks with E's lengths, and
+        // recurrent dropout 0.2.
+        a.with("EK") { ($0.variableLengths, $0.semantics) = (true, .keras) },
+        a.with("AD") { $0.recurrentDropout = 0.2 },
     ]
     static let cells = ["rnn", "lstm", "gru"]
     static let modes = ["inference", "training"]
 
     static let usage = """
-        usage: recurrent-bench rnn [--configs A,B,C,D] [--cells rnn,lstm,gru] [--modes inference,training]
+        usage: recurrent-bench rnn [--configs A,B,C,D,E,F,EK,AD] [--cells rnn,lstm,gru] [--modes inference,training]
                                    [--min-time SECONDS] [--min-iters N] [--threads N] [--json]
                recurrent-bench rnn --memory CONFIG CELL [--steps N]
-          Prints one line per row (JSON with --json): sequences per second and GFLOP/s.
+          Prints one line per row (JSON with --json): sequences per second and GFLOP/s (of the real
+          steps). E: A with lengths in [10, 50]; F: A bidirectional; EK: E with Keras masks; AD: A
+          with recurrent dropout 0.2 (bench/README.md).
           --memory runs N training steps (default 3) and prints the peak resident memory.
         """
 
     struct Options {
-        var configs = RNNBench.configs.map(\.name)
+        var configs = ["A", "B", "C", "D"]
         var cells = RNNBench.cells
         var modes = RNNBench.modes
         var minTime = 0.5
@@ -109,16 +143,17 @@ enum RNNBench {
         }
     }
 
-    /// GEMM flops of one batch: per layer, 2·(T·B)·I_l·(G·H) for the input projection and
-    /// 2·(T·B)·H·(G·H) for the recurrent products; a training step counts three times that.
+    /// GEMM flops of one batch over its real steps: per layer and direction, 2·(T·B)·I_l·(G·H)
+    /// for the input projection and 2·(T·B)·H·(G·H) for the recurrent products (I_l = D·H
+    /// above the first layer); a training step counts three times that.
     static func flops(_ c: Config, cell: String, training: Bool) -> Double {
-        let g = (try? gateCount(cell)) ?? 1
+        let g = (try? gateCount(cell)) ?? 1, directions = c.bidirectional ? 2 : 1
         var total = 0.0
         for layer in 0..<c.layers {
-            let width = layer == 0 ? c.input : c.hidden
-            total += 2 * Double(c.steps * c.batch) * Double(width + c.hidden) * Double(g * c.hidden)
+            let width = layer == 0 ? c.input : directions * c.hidden
+            total += 2 * Double(c.steps * c.batch * directions) * Double(width + c.hidden) * Double(g * c.hidden)
         }
-        return training ? 3 * total : total
+        return (training ? 3 : 1) * total * c.validFraction
     }
 
     /// A model and its step functions.
@@ -128,19 +163,25 @@ enum RNNBench {
     }
 
     static func makeModel(_ c: Config, cell: String) throws -> Model {
+        let (i, h, l, bi) = (c.input, c.hidden, c.layers, c.bidirectional)
+        let mask = c.lengths.map { SequenceMask.lengths($0) }
+        let model: Model
         switch cell {
         case "rnn":
-            let m = SimpleRNN(inputSize: c.input, hiddenSize: c.hidden, numLayers: c.layers, seed: 1)
-            return Model(layer: m) { try m.forward($0).output }
+            let m = SimpleRNN(inputSize: i, hiddenSize: h, numLayers: l, bidirectional: bi, seed: 1)
+            model = Model(layer: m) { try m.forward($0, mask: mask).output }
         case "lstm":
-            let m = LSTM(inputSize: c.input, hiddenSize: c.hidden, numLayers: c.layers, seed: 1)
-            return Model(layer: m) { try m.forward($0).output }
+            let m = LSTM(inputSize: i, hiddenSize: h, numLayers: l, bidirectional: bi, seed: 1)
+            model = Model(layer: m) { try m.forward($0, mask: mask).output }
         case "gru":
-            let m = GRU(inputSize: c.input, hiddenSize: c.hidden, numLayers: c.layers, seed: 1)
-            return Model(layer: m) { try m.forward($0).output }
+            let m = GRU(inputSize: i, hiddenSize: h, numLayers: l, bidirectional: bi, seed: 1)
+            model = Model(layer: m) { try m.forward($0, mask: mask).output }
         default:
             throw RecurrentError.invalidArgument("rnn: unknown cell \(cell) (rnn, lstm, gru)")
         }
+        model.layer.maskSemantics = c.semantics
+        model.layer.recurrentDropout = c.recurrentDropout
+        return model
     }
 
     /// A closure that runs one iteration (one batch) of the row.
@@ -153,7 +194,8 @@ enum RNNBench {
                 _ = try withoutGradients { try model.forward(x) }
             }
         }
-        let target = Tensor.randomNormal([c.batch, c.hidden], generator: &generator)
+        let target = Tensor.randomNormal([c.batch, (c.bidirectional ? 2 : 1) * c.hidden], generator: &generator)
+        model.layer.isTraining = true
         let optimizer = Adam(parameters: model.layer.parameters, learningRate: 1e-3, epsilon: 1e-8)
         let last = c.steps - 1
         return {
