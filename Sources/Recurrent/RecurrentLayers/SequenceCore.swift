@@ -454,6 +454,19 @@ extension PreviousStates {
     }
 }
 
+/// The real rows of each step, `rows[t]` in batch order, when some step has padding (nil when
+/// every step is real): the sweeps multiply only these rows, gathered into a contiguous block.
+func realRows(_ valid: [Bool]?, steps: Int, batch: Int) -> [[Int]]? {
+    guard let valid, valid.contains(false) else { return nil }
+    return (0..<steps).map { t in (0..<batch).filter { valid[t * batch + $0] } }
+}
+
+/// One buffer of `count` floats per part, for the gathered rows of padded steps.
+private func partBlocks(_ parts: Int, count: Int) -> (storage: [Tensor], pointers: [UnsafeMutablePointer<Float>]) {
+    let storage = (0..<parts).map { _ in Tensor.zeros([max(1, count)]) }
+    return (storage, storage.map { $0.pointer.mutable })
+}
+
 /// The frame every fast forward pass shares: the step plan, each part's rows of W_hh packed
 /// (kept across inference calls), the per-part product buffers, the order of steps and the
 /// padding. At each step part p multiplies h_{t−1} — the state of the step processed before, or
@@ -467,6 +480,8 @@ struct ForwardSweep {
     private let chunk: Int
     private let steps: Int, batch: Int, hidden: Int, gates: Int, reverse: Bool
     private let valid: [Bool]?, copiesState: [Bool]?
+    private let rows: [[Int]]?
+    private let gathered: (storage: [Tensor], pointers: [UnsafeMutablePointer<Float>])
 
     init(_ input: SequenceInput, weightHH: Tensor, gates: Int, reuse: Bool) {
         let H = weightHH.shape[1]
@@ -476,6 +491,8 @@ struct ForwardSweep {
         buffers = PartBuffers(plan, batch: chunk, productWidth: { gates * $0.count }, weights: weights)
         (steps, batch, hidden, self.gates, reverse) = (input.steps, input.batch, H, gates, input.reverse)
         (valid, copiesState) = (input.valid, input.copiesState)
+        rows = realRows(input.valid, steps: input.steps, batch: input.batch)
+        gathered = partBlocks(rows == nil ? 0 : plan.parts, count: chunk * H)
     }
 
     /// Runs `body(time, row, units, product, hPrev)` for every step, part and real batch row,
@@ -494,20 +511,35 @@ struct ForwardSweep {
             let prev = previous.block(t)
             let range = plan.ranges[p], rowWidth = gates * range.count
             let product = buffers.product[p]
+            if let valid, let real = rows?[t], real.count < B {
+                // Padded rows keep their state; the real ones are gathered for the product.
+                for b in 0..<B where !valid[t * B + b] {
+                    (states + (t * B + b) * H + range.lowerBound).update(from: prev + b * H + range.lowerBound, count: range.count)
+                }
+                let block = gathered.pointers[p]
+                var i0 = 0
+                while i0 < real.count {
+                    let n = min(chunk, real.count - i0)
+                    for k in 0..<n { (block + k * H).update(from: prev + real[i0 + k] * H, count: H) }
+                    weights[p].multiply(
+                        m: n, a: block, lda: H, beta: 0, c: product, ldc: rowWidth, scratch: buffers.scratch[p])
+                    for k in 0..<n {
+                        let b = real[i0 + k]
+                        body(t, b, range, product + k * rowWidth, prev + b * H)
+                    }
+                    i0 += n
+                }
+                return
+            }
             var r0 = 0
             while r0 < B {
-                let rows = min(chunk, B - r0)
+                let n = min(chunk, B - r0)
                 weights[p].multiply(
-                    m: rows, a: prev + r0 * H, lda: H, beta: 0, c: product, ldc: rowWidth, scratch: buffers.scratch[p])
-                for b in r0..<(r0 + rows) {
-                    if let valid, !valid[t * B + b] {
-                        (states + (t * B + b) * H + range.lowerBound)
-                            .update(from: prev + b * H + range.lowerBound, count: range.count)
-                        continue
-                    }
+                    m: n, a: prev + r0 * H, lda: H, beta: 0, c: product, ldc: rowWidth, scratch: buffers.scratch[p])
+                for b in r0..<(r0 + n) {
                     body(t, b, range, product + (b - r0) * rowWidth, prev + b * H)
                 }
-                r0 += rows
+                r0 += n
             }
         }
     }
@@ -550,13 +582,19 @@ struct BackwardSweep {
     private let buffers: PartBuffers
     private let steps: Int, batch: Int, hidden: Int, gateWidth: Int, reverse: Bool
     private let valid: [Bool]?, copiesState: [Bool]?
+    private let rows: [[Int]]?
+    private let gathered: (storage: [Tensor], pointers: [UnsafeMutablePointer<Float>])
 
     init(_ input: SequenceInput, weightHH: Tensor, gates: Int) {
         let H = weightHH.shape[1], G = weightHH.shape[0]
         plan = StepPlan(hidden: H, stateSize: H, batch: input.batch, gates: gates)
         let weights = plan.ranges.map { packColumns(weightHH.pointer, rows: G, columns: H, range: $0) }
         self.weights = weights
-        buffers = PartBuffers(plan, batch: input.batch, productWidth: { _ in 0 }, weights: weights)
+        let rows = realRows(input.valid, steps: input.steps, batch: input.batch)
+        self.rows = rows
+        // With padding, the product of the gathered rows lands in `buffers.product` first.
+        buffers = PartBuffers(plan, batch: input.batch, productWidth: { rows == nil ? 0 : $0.count }, weights: weights)
+        gathered = partBlocks(rows == nil ? 0 : plan.parts, count: input.batch * G)
         (steps, batch, hidden, gateWidth, reverse) = (input.steps, input.batch, H, G, input.reverse)
         (valid, copiesState) = (input.valid, input.copiesState)
     }
@@ -575,7 +613,18 @@ struct BackwardSweep {
         let G = gateWidth, H = hidden, B = batch
         plan.run(steps: steps) { s, p in
             let range = plan.ranges[p], t = time(s)
-            if s > 0 {
+            if s > 0, let real = rows?[time(s - 1)], real.count < B {
+                // Only the rows that were real have gate gradients: gathered, multiplied, added.
+                let block = gathered.pointers[p], product = buffers.product[p], width = range.count
+                let previous = dA + time(s - 1) * B * G
+                for (k, b) in real.enumerated() { (block + k * G).update(from: previous + b * G, count: G) }
+                weights[p].multiply(
+                    m: real.count, a: block, lda: G, beta: 0, c: product, ldc: width, scratch: buffers.scratch[p])
+                for (k, b) in real.enumerated() {
+                    let dhb = dh + b * H + range.lowerBound, pk = product + k * width
+                    for j in 0..<width { dhb[j] += pk[j] }
+                }
+            } else if s > 0 {
                 weights[p].multiply(
                     m: B, a: dA + time(s - 1) * B * G, lda: G, beta: 1,
                     c: dh + range.lowerBound, ldc: H, scratch: buffers.scratch[p])
