@@ -3,8 +3,8 @@ import Testing
 
 /// The fast sweep (hidden units split across two threads, fused gate kernels) against the
 /// general path on the same layer (`SequencePath.generalOnly`): without padding, with
-/// per-example lengths and with a Keras mask (leading padding, holes and a fully padded
-/// example), under both mask semantics. Runs on every kernel ISA this CPU supports (forced;
+/// per-example lengths, with a Keras mask (holes and a fully padded example) and with leading
+/// padding (later steps all real), under both mask semantics. Runs on every kernel ISA this CPU supports (forced;
 /// serialized since the ISA is a process-wide setting), at batch 16 (products per step) and
 /// batch 1 (the packed vector product). Sizes are large enough for the two-thread split.
 /// Tolerance: float32 in a different order of operations, atol 1e-5 and rtol 1e-4.
@@ -18,7 +18,7 @@ import Testing
         ]
     }
 
-    enum Padding: CaseIterable { case none, lengths, kerasMask }
+    enum Padding: CaseIterable { case none, lengths, kerasMask, leading }
 
     static func mask(_ padding: Padding, steps: Int, batch: Int) throws -> SequenceMask? {
         switch padding {
@@ -29,6 +29,13 @@ import Testing
             var flags: [Float] = []
             for b in 0..<batch {
                 for t in 0..<steps { flags.append(b == 2 || (t + b) % 3 == 0 ? 0 : 1) }
+            }
+            return .mask(try Tensor(shape: [batch, steps], scalars: flags))
+        case .leading:
+            // Example b real from step b mod 3 on: the later steps have no padding at all.
+            var flags: [Float] = []
+            for b in 0..<batch {
+                for t in 0..<steps { flags.append(t >= b % 3 ? 1 : 0) }
             }
             return .mask(try Tensor(shape: [batch, steps], scalars: flags))
         }

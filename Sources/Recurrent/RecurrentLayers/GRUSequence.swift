@@ -177,20 +177,21 @@ func gruForwardFast(
     var candidate = uninitializedTensor(saving ? [T, B, H] : [1])
     let hp = states.mutablePointer(), cand = candidate.mutablePointer()
     let h0 = input.h0.pointer, bih = w.biasIH?.pointer, bhh = w.biasHH?.pointer
-    let sweep = ForwardSweep(input, weightHH: w.weightHH, gates: 3, reuse: !saving)
+    let sweep = ForwardSweep(input, weightHH: w.weightHH, gates: 3, reuse: !saving), rows = sweep.rows
 
-    let gates = withProjectionBuffer(count: T * B * G, saving: saving) { gp in
-        projectInputs(input.x, weight: w.weightIH, into: gp, reuse: !saving)  // b_ih is added by the gate kernel
+    // The gates of the real rows, [rows.count, G].
+    let gates = withProjectionBuffer(count: rows.count * G, saving: saving) { gp in
+        projectInputs(input.x, rows: rows, weight: w.weightIH, into: gp, reuse: !saving)  // b_ih: in the kernel
         sweep.run(h0: h0, states: hp) { t, b, range, product, hPrev in
             let j0 = range.lowerBound, row = (t * B + b) * H + j0
             rk_gru_forward(
-                range.count, gp + (t * B + b) * G + j0, H, bih.map { $0 + j0 }, product, range.count, bhh.map { $0 + j0 },
-                H, hPrev + j0, saving ? cand + row : nil, hp + row)
+                range.count, gp + rows.index(t, b) * G + j0, H, bih.map { $0 + j0 }, product, range.count,
+                bhh.map { $0 + j0 }, H, hPrev + j0, saving ? cand + row : nil, hp + row)
         }
     }
     let hN = sweep.finalState(states), y = sweep.outputs(states)
     guard saving else { return (y, hN, GRUSaved(gates: gates, hPrev: gates, candidateInput: gates)) }
-    return (y, hN, GRUSaved(gates: try! gates.reshaped([T, B, G]), hPrev: states, candidateInput: candidate))
+    return (y, hN, GRUSaved(gates: gates, hPrev: states, candidateInput: candidate))
 }
 
 /// BPTT of the fast path: per step and part, the sweep forms dh = dh·z of the step before
@@ -200,33 +201,32 @@ func gruBackwardFast(
     _ input: SequenceInput, _ w: SequenceWeights, _ saved: GRUSaved,
     dY: Tensor, dHN: Tensor, needsInputGradient: Bool
 ) -> SequenceGradients {
-    let T = input.steps, B = input.batch, H = w.weightHH.shape[1], G = 3 * H
-    // dInput and dRecurrent [T, B, G] each, written in full by the sweep.
-    return withWorkspace(count: 2 * T * B * G) { dip in
-    let drp = dip + T * B * G
+    let B = input.batch, H = w.weightHH.shape[1], G = 3 * H
+    let sweep = BackwardSweep(input, weightHH: w.weightHH, gates: 3), rows = sweep.rows
+    // dInput and dRecurrent of the real rows, [rows.count, G] each, written in full by the sweep.
+    return withWorkspace(count: 2 * rows.count * G) { dip in
+    let drp = dip + rows.count * G
     var dh = dHN
     let dhp = dh.mutablePointer()
     let gates = saved.gates.pointer, cand = saved.candidateInput.pointer
-    let previous = PreviousStates(y: saved.hPrev, h0: input.h0, reverse: input.reverse)
-    let sweep = BackwardSweep(input, weightHH: w.weightHH, gates: 3)
+    let previous = PreviousStates(states: saved.hPrev, h0: input.h0, reverse: input.reverse)
 
-    sweep.run(dA: drp, alsoZeroed: dip, dh: dhp, dY: dY.pointer) { _, t, range, b in
-        let j0 = range.lowerBound, dhb = dhp + b * H + j0
+    sweep.run(dA: drp, dh: dhp, dY: dY.pointer) { _, t, range, b in
+        let j0 = range.lowerBound, dhb = dhp + b * H + j0, r = rows.index(t, b)
         // dh in, dh·z out (the kernel reads each element before it writes it).
         rk_gru_backward(
-            range.count, gates + (t * B + b) * G + j0, H, previous.block(t) + b * H + j0, cand + (t * B + b) * H + j0,
-            dhb, dhb, dip + (t * B + b) * G + j0, H, drp + (t * B + b) * G + j0, H)
+            range.count, gates + r * G + j0, H, previous.block(t) + b * H + j0, cand + (t * B + b) * H + j0,
+            dhb, dhb, dip + r * G + j0, H, drp + r * G + j0, H)
     }
     sweep.initialStateGradient(dA: drp, weightHH: w.weightHH, dh: dhp)
 
-    let rows = T * B
     var dWeightHH = uninitializedTensor([G, H])
-    previous.weightGradient(drp, gates: G, into: dWeightHH.mutablePointer())
+    previous.weightGradient(drp, rows: rows, gates: G, into: dWeightHH.mutablePointer())
     let (dX, dWeightIH, dBiasIH) = inputSideGradients(
-        dip, x: input.x, weight: w.weightIH, needsInputGradient: needsInputGradient)
+        dip, rows: rows, x: input.x, weight: w.weightIH, needsInputGradient: needsInputGradient)
     return SequenceGradients(
         x: dX, h0: dh, c0: nil, weightIH: dWeightIH, weightHH: dWeightHH,
         biasIH: w.biasIH == nil ? nil : dBiasIH,
-        biasHH: w.biasHH == nil ? nil : columnSums(drp, rows: rows, columns: G))
+        biasHH: w.biasHH == nil ? nil : columnSums(drp, rows: rows.count, columns: G))
     }
 }

@@ -11,10 +11,10 @@ import CRecurrentKernels
 
 /// What the LSTM backward pass needs from its forward pass.
 struct LSTMSaved {
-    var gates: Tensor     // [T, B, 4H] activated i, f, g, o
+    var gates: Tensor     // [T, B, 4H] activated i, f, g, o; the real rows' [N, 4H] on the fast path
     var cPrev: Tensor     // [T, B, H] cell state entering step t
     var tanhC: Tensor     // [T, B, H] activation (tanh) of the cell state leaving step t
-    var hPrev: Tensor     // [T, B, P] h entering step t (P = H without projection); y on the fast path
+    var hPrev: Tensor     // [T, B, P] h entering step t (P = H without projection); the states on the fast path
     var hRaw: Tensor?     // [T, B, H] o ⊙ tanh(c') before the projection
 }
 
@@ -162,24 +162,25 @@ func lstmForwardFast(
     let hp = states.mutablePointer(), cp = c.mutablePointer(), h0 = input.h0.pointer
     let cPrev = cPrevAll.mutablePointer(), tanhC = tanhCAll.mutablePointer()
     let sweep = ForwardSweep(input, weightHH: w.weightHH, gates: 4, reuse: !saving)
+    let rows = sweep.rows
     // The bias is added by the gate kernel rather than in a pass over the projection.
     let bias = w.combinedBias
     let bp = bias?.pointer
 
-    let gates = withProjectionBuffer(count: T * B * G, saving: saving) { gp in
-        projectInputs(input.x, weight: w.weightIH, into: gp, reuse: !saving)
+    // The gates of the real rows, [rows.count, G].
+    let gates = withProjectionBuffer(count: rows.count * G, saving: saving) { gp in
+        projectInputs(input.x, rows: rows, weight: w.weightIH, into: gp, reuse: !saving)
         sweep.run(h0: h0, states: hp) { t, b, range, product, _ in
             let j0 = range.lowerBound, row = (t * B + b) * H + j0
             rk_lstm_forward(
-                range.count, gp + (t * B + b) * G + j0, H, bp.map { $0 + j0 }, product, range.count, cp + b * H + j0,
-                saving ? cPrev + row : nil, saving ? tanhC + row : nil, hp + row, saving ? 1 : 0)
+                range.count, gp + rows.index(t, b) * G + j0, H, bp.map { $0 + j0 }, product, range.count,
+                cp + b * H + j0, saving ? cPrev + row : nil, saving ? tanhC + row : nil, hp + row, saving ? 1 : 0)
         }
     }
     let hN = sweep.finalState(states), y = sweep.outputs(states)
     withExtendedLifetime(bias) {}
     guard saving else { return (y, hN, c, LSTMSaved(gates: gates, cPrev: gates, tanhC: gates, hPrev: gates, hRaw: nil)) }
-    return (y, hN, c, LSTMSaved(
-        gates: try! gates.reshaped([T, B, G]), cPrev: cPrevAll, tanhC: tanhCAll, hPrev: states, hRaw: nil))
+    return (y, hN, c, LSTMSaved(gates: gates, cPrev: cPrevAll, tanhC: tanhCAll, hPrev: states, hRaw: nil))
 }
 
 /// BPTT of the fast path. Part p owns units `range`: at each step (in reverse processing
@@ -190,23 +191,22 @@ func lstmBackwardFast(
     _ input: SequenceInput, _ w: SequenceWeights, _ saved: LSTMSaved,
     dY: Tensor, dHN: Tensor, dCN: Tensor, needsInputGradient: Bool
 ) -> SequenceGradients {
-    let T = input.steps, B = input.batch, H = w.weightIH.shape[0] / 4, G = 4 * H
-    // dA [T, B, G], written in full by the loop.
-    return withWorkspace(count: T * B * G) { dap in
+    let B = input.batch, H = w.weightIH.shape[0] / 4, G = 4 * H
+    let sweep = BackwardSweep(input, weightHH: w.weightHH, gates: 4), rows = sweep.rows
+    // dA of the real rows [rows.count, G], written in full by the sweep.
+    return withWorkspace(count: rows.count * G) { dap in
     var dh = dHN, dc = dCN
     let dhp = dh.mutablePointer(), dcp = dc.mutablePointer()
     let gates = saved.gates.pointer, cPrev = saved.cPrev.pointer, tanhC = saved.tanhC.pointer
-    let sweep = BackwardSweep(input, weightHH: w.weightHH, gates: 4)
 
     sweep.run(dA: dap, dh: dhp, dY: dY.pointer) { _, t, range, b in
-        let width = range.count, j0 = range.lowerBound, row = (t * B + b) * H + j0
+        let width = range.count, j0 = range.lowerBound, row = (t * B + b) * H + j0, r = rows.index(t, b)
         rk_lstm_backward(
-            width, gates + (t * B + b) * G + j0, H, cPrev + row, tanhC + row, dhp + b * H + j0, dcp + b * H + j0,
-            dap + (t * B + b) * G + j0, H)
+            width, gates + r * G + j0, H, cPrev + row, tanhC + row, dhp + b * H + j0, dcp + b * H + j0, dap + r * G + j0, H)
         (dhp + b * H + j0).update(repeating: 0, count: width)
     }
     return sweepGradients(
-        dap, sweep: sweep, input: input, weights: w, y: saved.hPrev, dh: &dh, dc: dc,
+        dap, sweep: sweep, input: input, weights: w, states: saved.hPrev, dh: &dh, dc: dc,
         needsInputGradient: needsInputGradient)
     }
 }

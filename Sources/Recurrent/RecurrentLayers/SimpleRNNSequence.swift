@@ -87,42 +87,44 @@ func simpleRNNForwardFast(
     var states = uninitializedTensor([T, B, H])  // h_t of every step, written in full by the sweep
     let hp = states.mutablePointer(), h0 = input.h0.pointer
     let relu: Int32 = input.activation == .relu ? 1 : 0
-    let sweep = ForwardSweep(input, weightHH: w.weightHH, gates: 1, reuse: !saving)
+    let sweep = ForwardSweep(input, weightHH: w.weightHH, gates: 1, reuse: !saving), rows = sweep.rows
     let bias = w.combinedBias  // added by the step kernel
     let bp = bias?.pointer
 
-    let a = withProjectionBuffer(count: T * B * H, saving: saving) { ap in
-        projectInputs(input.x, weight: w.weightIH, into: ap, reuse: !saving)
+    // The activations of the real rows, [rows.count, H].
+    let a = withProjectionBuffer(count: rows.count * H, saving: saving) { ap in
+        projectInputs(input.x, rows: rows, weight: w.weightIH, into: ap, reuse: !saving)
         sweep.run(h0: h0, states: hp) { t, b, range, product, _ in
-            let row = (t * B + b) * H + range.lowerBound
-            rk_rnn_forward(range.count, ap + row, bp.map { $0 + range.lowerBound }, product, hp + row, relu)
+            let j0 = range.lowerBound
+            rk_rnn_forward(
+                range.count, ap + rows.index(t, b) * H + j0, bp.map { $0 + j0 }, product, hp + (t * B + b) * H + j0, relu)
         }
     }
     let hN = sweep.finalState(states), y = sweep.outputs(states)
     withExtendedLifetime(bias) {}
     guard saving else { return (y, hN, SimpleRNNSaved(activations: a, hPrev: a)) }
-    return (y, hN, SimpleRNNSaved(activations: try! a.reshaped([T, B, H]), hPrev: states))
+    return (y, hN, SimpleRNNSaved(activations: a, hPrev: states))
 }
 
 func simpleRNNBackwardFast(
     _ input: SequenceInput, _ w: SequenceWeights, _ saved: SimpleRNNSaved,
     dY: Tensor, dHN: Tensor, needsInputGradient: Bool
 ) -> SequenceGradients {
-    let T = input.steps, B = input.batch, H = w.weightHH.shape[1]
-    // dA [T, B, H], written in full by the loop.
-    return withWorkspace(count: T * B * H) { dap in
+    let H = w.weightHH.shape[1]
+    let sweep = BackwardSweep(input, weightHH: w.weightHH, gates: 1), rows = sweep.rows
+    // dA of the real rows [rows.count, H], written in full by the sweep.
+    return withWorkspace(count: rows.count * H) { dap in
     var dh = dHN
     let dhp = dh.mutablePointer(), act = saved.activations.pointer
     let relu: Int32 = input.activation == .relu ? 1 : 0
-    let sweep = BackwardSweep(input, weightHH: w.weightHH, gates: 1)
 
     sweep.run(dA: dap, dh: dhp, dY: dY.pointer) { _, t, range, b in
-        let row = (t * B + b) * H + range.lowerBound
-        rk_rnn_backward(range.count, act + row, dhp + b * H + range.lowerBound, dap + row, relu)
-        (dhp + b * H + range.lowerBound).update(repeating: 0, count: range.count)  // all of dh_{t−1} goes through W_hh
+        let row = rows.index(t, b) * H + range.lowerBound, dhb = dhp + b * H + range.lowerBound
+        rk_rnn_backward(range.count, act + row, dhb, dap + row, relu)
+        dhb.update(repeating: 0, count: range.count)  // all of dh_{t−1} goes through W_hh
     }
     return sweepGradients(
-        dap, sweep: sweep, input: input, weights: w, y: saved.hPrev, dh: &dh, dc: nil,
+        dap, sweep: sweep, input: input, weights: w, states: saved.hPrev, dh: &dh, dc: nil,
         needsInputGradient: needsInputGradient)
     }
 }

@@ -1,0 +1,140 @@
+// The input side of a recurrent layer, shared by every cell: the projection x·W_ihᵀ of all
+// steps as one product before the time loop, and after BPTT the weight, bias and input
+// gradients from the gate gradients of all steps as one product each. With padding the fast
+// sweep keeps only the real rows (`SequenceRows`), so no padded row enters these products.
+
+/// X ⊙ d_g for gate g's input mask: [T·B, I], row r belonging to example r mod B.
+func maskedInput(_ x: Tensor, masks: Tensor, gate: Int) -> Tensor {
+    let batch = x.shape[1], width = x.shape[2], rows = x.shape[0] * batch
+    var out = Tensor.zeros([rows, width])
+    let o = out.mutablePointer(), p = x.pointer, m = masks.pointer + gate * batch * width
+    for r in 0..<rows {
+        for j in 0..<width { o[r * width + j] = p[r * width + j] * m[(r % batch) * width + j] }
+    }
+    return out
+}
+
+/// The input projection of all steps at once: [T·B, I] · W_ihᵀ + bias → [T, B, G·H]; with
+/// per-gate input masks, gate g projects X ⊙ d_g.
+func projectInputs(_ x: Tensor, weight: Tensor, bias: Tensor?, masks: Tensor? = nil) -> Tensor {
+    let rows = x.shape[0] * x.shape[1], gates = weight.shape[0], inputSize = x.shape[2]
+    // Every element is written: by the bias rows and the product, or by the product alone.
+    var out = masks == nil ? uninitializedTensor([x.shape[0], x.shape[1], gates]) : Tensor.zeros([x.shape[0], x.shape[1], gates])
+    let o = out.mutablePointer()
+    if let bias {
+        bias.withUnsafeBufferPointer { b in
+            for r in 0..<rows { (o + r * gates).update(from: b.baseAddress!, count: gates) }
+        }
+    }
+    let beta: Float = bias == nil ? 0 : 1
+    guard let masks else {
+        gemm(x.pointer, weight.pointer, o, m: rows, n: gates, k: inputSize, transposeB: true, beta: beta)
+        return out
+    }
+    let blocks = masks.shape[0], block = gates / blocks
+    for g in 0..<blocks {
+        let xg = maskedInput(x, masks: masks, gate: g)
+        gemm(xg.pointer, weight.pointer + g * block * inputSize, o + g * block, m: rows, n: block, k: inputSize,
+             transposeB: true, beta: beta, ldc: gates)
+    }
+    return out
+}
+
+/// The unmasked input projection X·W_ihᵀ of the real rows into `o` ([rows.count, G], every
+/// element written): for the fast sweep, which keeps it in a reusable workspace when no
+/// backward pass will need it, and which with `reuse` (inference) takes W_ihᵀ packed from
+/// `PackedWeightCache`.
+func projectInputs(
+    _ x: Tensor, rows: SequenceRows, weight: Tensor, into o: UnsafeMutablePointer<Float>, reuse: Bool
+) {
+    let gates = weight.shape[0], inputSize = x.shape[2]
+    let xs = rows.gather(x)
+    guard reuse else {
+        gemm(xs.pointer, weight.pointer, o, m: rows.count, n: gates, k: inputSize, transposeB: true)
+        return
+    }
+    let layout = PackedWeightCache.Layout(kind: .transposed, shape: weight.shape, ranges: [])
+    let packed = PackedWeightCache.shared.packed(weight, layout: layout) {
+        [pack(weight.pointer, rows: gates, columns: inputSize, transposed: true)]
+    }
+    gemm(xs.pointer, packed[0], o, m: rows.count)
+}
+
+/// Runs `body` with a buffer of `count` floats for the input projection: a tensor kept for the
+/// backward pass when `saving`, else a workspace reused across calls (no page faults from
+/// fresh multi-megabyte allocations on every inference call).
+func withProjectionBuffer(
+    count: Int, saving: Bool, _ body: (UnsafeMutablePointer<Float>) -> Void
+) -> Tensor {
+    guard saving else {
+        GEMMScratch.shared.withBuffer(count: count) { body($0) }
+        return Tensor.zeros([0])
+    }
+    var t = uninitializedTensor([count])
+    body(t.mutablePointer())
+    return t
+}
+
+/// Weight and input gradients from the pre-activation gradients of all steps at once:
+/// dW_ih = dAᵀ·X, db = Σ dA, dX = dA·W_ih (per gate through its input mask when masked).
+/// Without `needsInputGradient` (x is data, not a variable) dX is skipped and returned empty.
+func inputSideGradients(
+    _ dA: Tensor, x: Tensor, weight: Tensor, masks: Tensor? = nil, needsInputGradient: Bool = true
+) -> (dX: Tensor, dWeight: Tensor, dBias: Tensor) {
+    guard let masks else {
+        return inputSideGradients(
+            dA.pointer, rows: SequenceRows(valid: nil, steps: x.shape[0], batch: x.shape[1]), x: x, weight: weight,
+            needsInputGradient: needsInputGradient)
+    }
+    let rows = x.shape[0] * x.shape[1], gates = weight.shape[0], inputSize = x.shape[2]
+    var dWeight = Tensor.zeros([gates, inputSize])
+    let dBias = columnSums(dA, rows: rows, columns: gates)
+    var dX = Tensor.zeros(x.shape)
+    let blocks = masks.shape[0], block = gates / blocks, batch = x.shape[1]
+    var partial = Tensor.zeros([rows, inputSize])
+    let dw = dWeight.mutablePointer(), dx = dX.mutablePointer(), tmp = partial.mutablePointer()
+    for g in 0..<blocks {
+        let xg = maskedInput(x, masks: masks, gate: g)
+        gemm(dA.pointer + g * block, xg.pointer, dw + g * block * inputSize, m: block, n: inputSize, k: rows,
+             transposeA: true, lda: gates)
+        gemm(dA.pointer + g * block, weight.pointer + g * block * inputSize, tmp, m: rows, n: inputSize, k: block,
+             lda: gates)
+        let m = masks.pointer + g * batch * inputSize
+        for r in 0..<rows {
+            for j in 0..<inputSize { dx[r * inputSize + j] += tmp[r * inputSize + j] * m[(r % batch) * inputSize + j] }
+        }
+    }
+    return (dX, dWeight, dBias)
+}
+
+/// The unmasked input-side gradients from the gate gradients of the real rows, dA
+/// [rows.count, G] behind a pointer (a reused workspace); dX has zeros in padded rows.
+func inputSideGradients(
+    _ dA: UnsafePointer<Float>, rows: SequenceRows, x: Tensor, weight: Tensor, needsInputGradient: Bool
+) -> (dX: Tensor, dWeight: Tensor, dBias: Tensor) {
+    let gates = weight.shape[0], inputSize = x.shape[2]
+    let xs = rows.gather(x)
+    var dWeight = uninitializedTensor([gates, inputSize])
+    let dBias = columnSums(dA, rows: rows.count, columns: gates)
+    gemm(dA, xs.pointer, dWeight.mutablePointer(), m: gates, n: inputSize, k: rows.count, transposeA: true)
+    guard needsInputGradient else { return (Tensor.zeros([0]), dWeight, dBias) }
+    var dXs = uninitializedTensor([rows.count, inputSize])
+    gemm(dA, weight.pointer, dXs.mutablePointer(), m: rows.count, n: inputSize, k: gates)
+    return (rows.scatter(dXs), dWeight, dBias)
+}
+
+/// Σ over rows of a [rows, columns] buffer.
+func columnSums(_ t: Tensor, rows: Int, columns: Int) -> Tensor {
+    columnSums(t.pointer, rows: rows, columns: columns)
+}
+
+/// Σ over rows of a [rows, columns] buffer behind a pointer.
+func columnSums(_ p: UnsafePointer<Float>, rows: Int, columns: Int) -> Tensor {
+    var out = Tensor.zeros([columns])
+    let o = out.mutablePointer()
+    for r in 0..<rows {
+        let row = p + r * columns
+        for j in 0..<columns { o[j] += row[j] }
+    }
+    return out
+}
