@@ -4,7 +4,8 @@ import Testing
 /// The fast sweep (hidden units split across two threads, fused gate kernels) against the
 /// general path on the same layer (`SequencePath.generalOnly`): without padding, with
 /// per-example lengths, with a Keras mask (holes and a fully padded example) and with leading
-/// padding (later steps all real), under both mask semantics. Runs on every kernel ISA this CPU supports (forced;
+/// padding (later steps all real), under both mask semantics, and with Keras input and
+/// recurrent dropout. Runs on every kernel ISA this CPU supports (forced;
 /// serialized since the ISA is a process-wide setting), at batch 16 (products per step) and
 /// batch 1 (the packed vector product). Sizes are large enough for the two-thread split.
 /// Tolerance: float32 in a different order of operations, atol 1e-5 and rtol 1e-4.
@@ -63,18 +64,25 @@ import Testing
             }
             for padding in Padding.allCases where !(padding == .kerasMask && batch < 3) {
                 for semantics in padding == .none ? [MaskSemantics.packed] : [.packed, .keras] {
-                    layer.maskSemantics = semantics
-                    let mask = try Self.mask(padding, steps: steps, batch: batch)
-                    let fast = try run(mask)
-                    let general = try SequencePath.$generalOnly.withValue(true) { try run(mask) }
-                    let what = "\(name) \(isa) \(padding) \(semantics)"
-                    expectClose(fast.output, general.output, atol: 1e-5, rtol: 1e-4, "\(what) output")
-                    expectClose(fast.h, general.h, atol: 1e-5, rtol: 1e-4, "\(what) final state")
-                    for (i, (a, b)) in zip(fast.grads, general.grads).enumerated() {
-                        expectClose(a, b, atol: 1e-5, rtol: 1e-4, "\(what) gradient \(i)")
+                    for dropout in padding == .kerasMask || padding == .none ? [false, true] : [false] {
+                        layer.maskSemantics = semantics
+                        // Keras dropout: one input and one recurrent mask per gate and sequence; both
+                        // runs draw the same masks from the layer's random stream.
+                        (layer.isTraining, layer.inputDropout, layer.recurrentDropout) = dropout ? (true, 0.2, 0.3) : (false, 0, 0)
+                        let mask = try Self.mask(padding, steps: steps, batch: batch), stream = layer.randomState
+                        let fast = try run(mask)
+                        layer.randomState = stream
+                        let general = try SequencePath.$generalOnly.withValue(true) { try run(mask) }
+                        let what = "\(name) \(isa) \(padding) \(semantics) dropout \(dropout)"
+                        expectClose(fast.output, general.output, atol: 1e-5, rtol: 1e-4, "\(what) output")
+                        expectClose(fast.h, general.h, atol: 1e-5, rtol: 1e-4, "\(what) final state")
+                        for (i, (a, b)) in zip(fast.grads, general.grads).enumerated() {
+                            expectClose(a, b, atol: 1e-5, rtol: 1e-4, "\(what) gradient \(i)")
+                        }
                     }
                 }
             }
+            (layer.isTraining, layer.inputDropout, layer.recurrentDropout) = (false, 0, 0)
             layer.maskSemantics = .packed
         }
     }

@@ -164,7 +164,7 @@ private func gruRecurrentProduct(
         weight: w.weightHH.pointer, gates: resetAfter ? 3 : 2, blockRows: H, stateSize: H, batch: batch, masks: masks)
 }
 
-// MARK: Fast path (reset after, no dropout masks, sigmoid / tanh; padding either way)
+// MARK: Fast path (reset after, sigmoid / tanh; padding and dropout either way)
 //
 // As for the LSTM: part p owns units `range` of r, z and n, multiplies h_{t−1} by its rows of
 // W_hh and runs `rk_gru_forward` on them; one barrier per step.
@@ -181,7 +181,7 @@ func gruForwardFast(
 
     // The gates of the real rows, [rows.count, G].
     let gates = withProjectionBuffer(count: rows.count * G, saving: saving) { gp in
-        projectInputs(input.x, rows: rows, weight: w.weightIH, into: gp, reuse: !saving)  // b_ih: in the kernel
+        projectInputs(input.x, rows: rows, weight: w.weightIH, masks: input.inputMasks, into: gp, reuse: !saving)  // b_ih: in the kernel
         sweep.run(h0: h0, states: hp) { t, b, range, product, hPrev in
             let j0 = range.lowerBound, row = (t * B + b) * H + j0
             rk_gru_forward(
@@ -221,9 +221,9 @@ func gruBackwardFast(
     sweep.initialStateGradient(dA: drp, weightHH: w.weightHH, dh: dhp)
 
     var dWeightHH = uninitializedTensor([G, H])
-    previous.weightGradient(drp, rows: rows, gates: G, into: dWeightHH.mutablePointer())
+    previous.weightGradient(drp, rows: rows, gates: G, masks: input.recurrentMasks, into: dWeightHH.mutablePointer())
     let (dX, dWeightIH, dBiasIH) = inputSideGradients(
-        dip, rows: rows, x: input.x, weight: w.weightIH, needsInputGradient: needsInputGradient)
+        dip, rows: rows, x: input.x, weight: w.weightIH, masks: input.inputMasks, needsInputGradient: needsInputGradient)
     return SequenceGradients(
         x: dX, h0: dh, c0: nil, weightIH: dWeightIH, weightHH: dWeightHH,
         biasIH: w.biasIH == nil ? nil : dBiasIH,

@@ -40,15 +40,27 @@ func projectInputs(_ x: Tensor, weight: Tensor, bias: Tensor?, masks: Tensor? = 
     return out
 }
 
-/// The unmasked input projection X·W_ihᵀ of the real rows into `o` ([rows.count, G], every
-/// element written): for the fast sweep, which keeps it in a reusable workspace when no
-/// backward pass will need it, and which with `reuse` (inference) takes W_ihᵀ packed from
-/// `PackedWeightCache`.
+/// The input projection X·W_ihᵀ of the real rows into `o` ([rows.count, G], every element
+/// written): for the fast sweep, which keeps it in a reusable workspace when no backward pass
+/// will need it, and which with `reuse` (inference) takes W_ihᵀ packed from
+/// `PackedWeightCache`. With Keras's per-gate input dropout (`masks` [gates, B, I]) gate g
+/// projects X ⊙ d_g.
 func projectInputs(
-    _ x: Tensor, rows: SequenceRows, weight: Tensor, into o: UnsafeMutablePointer<Float>, reuse: Bool
+    _ x: Tensor, rows: SequenceRows, weight: Tensor, masks: Tensor? = nil, into o: UnsafeMutablePointer<Float>,
+    reuse: Bool
 ) {
     let gates = weight.shape[0], inputSize = x.shape[2]
     let xs = rows.gather(x)
+    if let masks {
+        let blocks = masks.shape[0], block = gates / blocks
+        var xg = uninitializedTensor([rows.count, inputSize])
+        for g in 0..<blocks {
+            rows.masked(xs.pointer, masks: masks, gate: g, width: inputSize, into: xg.mutablePointer())
+            gemm(xg.pointer, weight.pointer + g * block * inputSize, o + g * block, m: rows.count, n: block,
+                 k: inputSize, transposeB: true, ldc: gates)
+        }
+        return
+    }
     guard reuse else {
         gemm(xs.pointer, weight.pointer, o, m: rows.count, n: gates, k: inputSize, transposeB: true)
         return
@@ -107,19 +119,40 @@ func inputSideGradients(
     return (dX, dWeight, dBias)
 }
 
-/// The unmasked input-side gradients from the gate gradients of the real rows, dA
-/// [rows.count, G] behind a pointer (a reused workspace); dX has zeros in padded rows.
+/// The input-side gradients from the gate gradients of the real rows, dA [rows.count, G]
+/// behind a pointer (a reused workspace), through the per-gate input masks when given; dX has
+/// zeros in padded rows.
 func inputSideGradients(
-    _ dA: UnsafePointer<Float>, rows: SequenceRows, x: Tensor, weight: Tensor, needsInputGradient: Bool
+    _ dA: UnsafePointer<Float>, rows: SequenceRows, x: Tensor, weight: Tensor, masks: Tensor? = nil,
+    needsInputGradient: Bool
 ) -> (dX: Tensor, dWeight: Tensor, dBias: Tensor) {
     let gates = weight.shape[0], inputSize = x.shape[2]
     let xs = rows.gather(x)
     var dWeight = uninitializedTensor([gates, inputSize])
     let dBias = columnSums(dA, rows: rows.count, columns: gates)
-    gemm(dA, xs.pointer, dWeight.mutablePointer(), m: gates, n: inputSize, k: rows.count, transposeA: true)
+    var dXs = uninitializedTensor(needsInputGradient ? [rows.count, inputSize] : [0])
+    guard let masks else {
+        gemm(dA, xs.pointer, dWeight.mutablePointer(), m: gates, n: inputSize, k: rows.count, transposeA: true)
+        guard needsInputGradient else { return (Tensor.zeros([0]), dWeight, dBias) }
+        gemm(dA, weight.pointer, dXs.mutablePointer(), m: rows.count, n: inputSize, k: gates)
+        return (rows.scatter(dXs), dWeight, dBias)
+    }
+    let blocks = masks.shape[0], block = gates / blocks
+    var xg = uninitializedTensor([rows.count, inputSize]), part = uninitializedTensor([rows.count, inputSize])
+    if needsInputGradient { dXs = Tensor.zeros([rows.count, inputSize]) }
+    for g in 0..<blocks {
+        rows.masked(xs.pointer, masks: masks, gate: g, width: inputSize, into: xg.mutablePointer())
+        gemm(dA + g * block, xg.pointer, dWeight.mutablePointer() + g * block * inputSize, m: block, n: inputSize,
+             k: rows.count, transposeA: true, lda: gates)
+        guard needsInputGradient else { continue }
+        // dX += (dA_g · W_g) ⊙ d_g.
+        gemm(dA + g * block, weight.pointer + g * block * inputSize, part.mutablePointer(), m: rows.count, n: inputSize,
+             k: block, lda: gates)
+        rows.masked(part.pointer, masks: masks, gate: g, width: inputSize, into: part.mutablePointer())
+        let d = dXs.mutablePointer(), q = part.pointer
+        for i in 0..<(rows.count * inputSize) { d[i] += q[i] }
+    }
     guard needsInputGradient else { return (Tensor.zeros([0]), dWeight, dBias) }
-    var dXs = uninitializedTensor([rows.count, inputSize])
-    gemm(dA, weight.pointer, dXs.mutablePointer(), m: rows.count, n: inputSize, k: gates)
     return (rows.scatter(dXs), dWeight, dBias)
 }
 

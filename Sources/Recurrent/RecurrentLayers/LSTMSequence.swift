@@ -142,7 +142,7 @@ func lstmBackward(
         biasIH: w.biasIH == nil ? nil : dBias, biasHH: w.biasHH == nil ? nil : dBias, weightHR: dWeightHR)
 }
 
-// MARK: Fast path (no dropout masks, no projection, sigmoid / tanh; padding either way)
+// MARK: Fast path (no projection, sigmoid / tanh; padding and dropout either way)
 //
 // The same equations, with the hidden units split across threads (`StepPlan`): part p owns
 // units `range` of every gate, multiplies h_{t−1} by its rows of W_hh (packed once per call)
@@ -169,7 +169,7 @@ func lstmForwardFast(
 
     // The gates of the real rows, [rows.count, G].
     let gates = withProjectionBuffer(count: rows.count * G, saving: saving) { gp in
-        projectInputs(input.x, rows: rows, weight: w.weightIH, into: gp, reuse: !saving)
+        projectInputs(input.x, rows: rows, weight: w.weightIH, masks: input.inputMasks, into: gp, reuse: !saving)
         sweep.run(h0: h0, states: hp) { t, b, range, product, _ in
             let j0 = range.lowerBound, row = (t * B + b) * H + j0
             rk_lstm_forward(

@@ -4,10 +4,10 @@
 // SimpleRNNSequence.swift) supplies only its gate kernel, forward and backward, per row.
 
 extension SequenceInput {
-    /// Whether the cell-specific fast path applies: no dropout masks, no projection, and the
-    /// standard activations (sigmoid gates, tanh candidate; tanh or relu for SimpleRNN).
+    /// Whether the cell-specific fast path applies: no projection, and the standard
+    /// activations (sigmoid gates, tanh candidate; tanh or relu for SimpleRNN).
     func allowsFastPath(_ kind: CellKind, projected: Bool) -> Bool {
-        guard inputMasks == nil, recurrentMasks == nil, !projected else { return false }
+        guard !projected else { return false }
         switch kind {
         case .simpleRNN: return activation == .tanh || activation == .relu
         case .lstm, .gru(resetAfter: true): return activation == .tanh && recurrentActivation == .sigmoid
@@ -120,13 +120,15 @@ struct SequenceRows {
     let count: Int
     /// t·B + b → compact row (−1 for padding); nil when every row is real (the identity).
     private let places: [Int]?
+    /// Compact row → its example b (nil: row r is example r mod B).
+    private let owners: [Int]?
     /// The compact row of step t's first real row (T + 1 entries); the real b of each step.
     private let starts: [Int]?, examples: [[Int]]?
 
     init(valid: [Bool]?, steps: Int, batch: Int) {
         (self.steps, self.batch) = (steps, batch)
         guard let valid, valid.contains(false) else {
-            (count, places, starts, examples) = (steps * batch, nil, nil, nil)
+            (count, places, owners, starts, examples) = (steps * batch, nil, nil, nil, nil)
             return
         }
         var places = [Int](repeating: -1, count: steps * batch), starts = [0], examples: [[Int]] = []
@@ -137,6 +139,7 @@ struct SequenceRows {
             starts.append(starts[t] + real.count)
         }
         (count, self.places, self.starts, self.examples) = (starts[steps], places, starts, examples)
+        owners = examples.flatMap { $0 }
     }
 
     init(_ input: SequenceInput) { self.init(valid: input.valid, steps: input.steps, batch: input.batch) }
@@ -144,6 +147,8 @@ struct SequenceRows {
     var isPadded: Bool { places != nil }
     func isReal(_ t: Int, _ b: Int) -> Bool { places.map { $0[t * batch + b] >= 0 } ?? true }
     func index(_ t: Int, _ b: Int) -> Int { places?[t * batch + b] ?? t * batch + b }
+    /// The example (batch row) of compact row r.
+    func example(_ r: Int) -> Int { owners?[r] ?? r % batch }
 
     /// Step t's real rows: where they start in the compact buffers, and which examples they
     /// are when some are padding (nil: all B in order).
@@ -160,6 +165,16 @@ struct SequenceRows {
         let o = out.mutablePointer(), p = x.pointer
         for (r, place) in places.enumerated() where place >= 0 { (o + place * w).update(from: p + r * w, count: w) }
         return out
+    }
+
+    /// rows ⊙ d_g: each compact row of `x` [count, w] times its example's row of gate g's
+    /// dropout mask (`masks` [G, B, w]), into `out` [count, w].
+    func masked(_ x: UnsafePointer<Float>, masks: Tensor, gate g: Int, width w: Int, into out: UnsafeMutablePointer<Float>) {
+        let m = masks.pointer + g * batch * w
+        for r in 0..<count {
+            let o = out + r * w, p = x + r * w, d = m + example(r) * w
+            for j in 0..<w { o[j] = p[j] * d[j] }
+        }
     }
 
     /// Compact rows [count, w] back as [T, B, w], zero in padded rows.
@@ -188,11 +203,13 @@ struct PreviousStates {
 
     /// dW = Σ_t dA_tᵀ · h_{t−1} for the real rows' dA [rows.count, G], into dW [G, H]. Without
     /// padding: one product over the steps whose h is a state, one over the first processed
-    /// step's h0; with padding, one product over the real rows' h_{t−1} gathered.
+    /// step's h0; with padding (or masks), one product over the real rows' h_{t−1} gathered.
+    /// With recurrent dropout masks [gates, B, H], gate g's block pairs with h_{t−1} ⊙ d_g.
     func weightGradient(
-        _ dA: UnsafePointer<Float>, rows: SequenceRows, gates G: Int, into dW: UnsafeMutablePointer<Float>
+        _ dA: UnsafePointer<Float>, rows: SequenceRows, gates G: Int, masks: Tensor? = nil,
+        into dW: UnsafeMutablePointer<Float>
     ) {
-        guard !rows.isPadded else {
+        if rows.isPadded || masks != nil {
             var gathered = uninitializedTensor([rows.count, width])
             let g = gathered.mutablePointer()
             for t in 0..<steps {
@@ -200,7 +217,17 @@ struct PreviousStates {
                     (g + rows.index(t, b) * width).update(from: block(t) + b * width, count: width)
                 }
             }
-            gemm(dA, g, dW, m: G, n: width, k: rows.count, transposeA: true)
+            guard let masks else {
+                gemm(dA, g, dW, m: G, n: width, k: rows.count, transposeA: true)
+                return
+            }
+            let blocks = masks.shape[0], blockRows = G / blocks
+            var maskedRows = uninitializedTensor([rows.count, width])
+            for gate in 0..<blocks {
+                rows.masked(g, masks: masks, gate: gate, width: width, into: maskedRows.mutablePointer())
+                gemm(dA + gate * blockRows, maskedRows.pointer, dW + gate * blockRows * width,
+                     m: blockRows, n: width, k: rows.count, transposeA: true, lda: G)
+            }
             return
         }
         let later = (steps - 1) * batch, first = reverse ? steps - 1 : 0
@@ -243,17 +270,27 @@ struct ForwardSweep {
     private let steps: Int, batch: Int, hidden: Int, gates: Int, reverse: Bool
     private let copiesState: [Bool]?
     private let gathered: (storage: [Tensor], pointers: [UnsafeMutablePointer<Float>])
+    /// Keras recurrent dropout: masks [gates, B, H], and per part each gate's rows of W_hh
+    /// packed on their own (gate g multiplies h ⊙ d_g).
+    private let masks: Tensor?
+    private let gateWeights: [[PackedMatrix]]
 
     init(_ input: SequenceInput, weightHH: Tensor, gates: Int, reuse: Bool) {
         let H = weightHH.shape[1]
         plan = StepPlan(hidden: H, stateSize: H, batch: input.batch, gates: gates)
         rows = SequenceRows(input)
-        weights = packedGateRows(weightHH, plan: plan, gates: gates, reuse: reuse)
+        masks = input.recurrentMasks
+        weights = masks == nil ? packedGateRows(weightHH, plan: plan, gates: gates, reuse: reuse) : []
+        gateWeights = masks == nil ? [] : plan.ranges.map { range in
+            (0..<gates).map { g in
+                pack(weightHH.pointer + (g * H + range.lowerBound) * H, rows: range.count, columns: H, transposed: true)
+            }
+        }
         chunk = StepPlan.rowChunk(batch: input.batch, partWeightFloats: gates * plan.ranges[0].count * H)
-        buffers = PartBuffers(plan, batch: chunk, productWidth: { gates * $0.count }, weights: weights)
+        buffers = PartBuffers(plan, batch: chunk, productWidth: { gates * $0.count }, weights: weights + gateWeights.map { $0[0] })
         (steps, batch, hidden, self.gates, reverse) = (input.steps, input.batch, H, gates, input.reverse)
         copiesState = input.copiesState
-        gathered = partBlocks(rows.isPadded ? plan.parts : 0, count: chunk * H)
+        gathered = partBlocks(rows.isPadded || masks != nil ? plan.parts : 0, count: chunk * H)
     }
 
     /// Runs `body(time, row, units, product, hPrev)` for every step, part and real batch row,
@@ -271,8 +308,9 @@ struct ForwardSweep {
             let t = reverse ? T - 1 - s : s
             let prev = previous.block(t), range = plan.ranges[p], rowWidth = gates * range.count
             let product = buffers.product[p]
-            // Without padding at this step the rows of h_{t−1} are the product's operand as they are.
-            guard let real = rows.step(t).examples else {
+            let real = rows.step(t).examples
+            // Without padding or masks the rows of h_{t−1} are the product's operand as they are.
+            guard real != nil || masks != nil else {
                 var r0 = 0
                 while r0 < B {
                     let n = min(chunk, B - r0)
@@ -286,13 +324,27 @@ struct ForwardSweep {
             for b in 0..<B where !rows.isReal(t, b) {
                 (states + (t * B + b) * H + range.lowerBound).update(from: prev + b * H + range.lowerBound, count: range.count)
             }
-            let block = gathered.pointers[p]
+            let list = real ?? Array(0..<B), block = gathered.pointers[p]
             var i0 = 0
-            while i0 < real.count {
-                let n = min(chunk, real.count - i0)
-                for k in 0..<n { (block + k * H).update(from: prev + real[i0 + k] * H, count: H) }
-                weights[p].multiply(m: n, a: block, lda: H, beta: 0, c: product, ldc: rowWidth, scratch: buffers.scratch[p])
-                for k in 0..<n { body(t, real[i0 + k], range, product + k * rowWidth, prev + real[i0 + k] * H) }
+            while i0 < list.count {
+                let n = min(chunk, list.count - i0)
+                if let masks {
+                    // Gate g multiplies h ⊙ d_g with its own rows of W_hh.
+                    for g in 0..<gates {
+                        let d = masks.pointer + g * B * H
+                        for k in 0..<n {
+                            let b = list[i0 + k], o = block + k * H, h = prev + b * H, m = d + b * H
+                            for j in 0..<H { o[j] = h[j] * m[j] }
+                        }
+                        gateWeights[p][g].multiply(
+                            m: n, a: block, lda: H, beta: 0, c: product + g * range.count, ldc: rowWidth,
+                            scratch: buffers.scratch[p])
+                    }
+                } else {
+                    for k in 0..<n { (block + k * H).update(from: prev + list[i0 + k] * H, count: H) }
+                    weights[p].multiply(m: n, a: block, lda: H, beta: 0, c: product, ldc: rowWidth, scratch: buffers.scratch[p])
+                }
+                for k in 0..<n { body(t, list[i0 + k], range, product + k * rowWidth, prev + list[i0 + k] * H) }
                 i0 += n
             }
         }
@@ -340,16 +392,24 @@ struct BackwardSweep {
     private let buffers: PartBuffers
     private let steps: Int, batch: Int, hidden: Int, gateWidth: Int, reverse: Bool
     private let copiesState: [Bool]?
+    /// Keras recurrent dropout: masks [gates, B, H], and per part each gate's columns of W_hh
+    /// (dh_{t−1} = Σ_g (dA_g·W_g) ⊙ d_g).
+    let masks: Tensor?
+    private let gateWeights: [[PackedMatrix]]
 
     init(_ input: SequenceInput, weightHH: Tensor, gates: Int) {
         let H = weightHH.shape[1], G = weightHH.shape[0]
         plan = StepPlan(hidden: H, stateSize: H, batch: input.batch, gates: gates)
-        let rows = SequenceRows(input)
-        self.rows = rows
+        let rows = SequenceRows(input), masks = input.recurrentMasks
+        (self.rows, self.masks) = (rows, masks)
         let weights = plan.ranges.map { packColumns(weightHH.pointer, rows: G, columns: H, range: $0) }
         self.weights = weights
-        // With padding, a step's product lands in `buffers.product` before it is added to dh.
-        buffers = PartBuffers(plan, batch: input.batch, productWidth: { rows.isPadded ? $0.count : 0 }, weights: weights)
+        gateWeights = masks == nil ? [] : plan.ranges.map { range in
+            (0..<gates).map { g in packColumns(weightHH.pointer + g * H * H, rows: H, columns: H, range: range) }
+        }
+        // With padding or masks, a step's product lands in `buffers.product` before it is added to dh.
+        buffers = PartBuffers(
+            plan, batch: input.batch, productWidth: { rows.isPadded || masks != nil ? $0.count : 0 }, weights: weights)
         (steps, batch, hidden, gateWidth, reverse) = (input.steps, input.batch, H, G, input.reverse)
         copiesState = input.copiesState
     }
@@ -378,36 +438,56 @@ struct BackwardSweep {
         }
     }
 
-    /// dh[:, part's units] += dA_t · W_hh[:, units] over the real rows of time t.
+    /// dh[:, part's units] += dA_t · W_hh[:, units] over the real rows of time t (with masks,
+    /// Σ_g (dA_g · W_g[:, units]) ⊙ d_g).
     private func addRecurrentGradient(dA: UnsafePointer<Float>, time t: Int, part p: Int, dh: UnsafeMutablePointer<Float>) {
         let range = plan.ranges[p], G = gateWidth, H = hidden
         let (start, examples) = rows.step(t)
-        guard let examples else {
+        guard examples != nil || masks != nil else {
             weights[p].multiply(
                 m: batch, a: dA + start * G, lda: G, beta: 1, c: dh + range.lowerBound, ldc: H, scratch: buffers.scratch[p])
             return
         }
-        let product = buffers.product[p], width = range.count
-        weights[p].multiply(
-            m: examples.count, a: dA + start * G, lda: G, beta: 0, c: product, ldc: width, scratch: buffers.scratch[p])
-        for (k, b) in examples.enumerated() {
-            let dhb = dh + b * H + range.lowerBound, pk = product + k * width
-            for j in 0..<width { dhb[j] += pk[j] }
+        let list = examples ?? Array(0..<batch), product = buffers.product[p], width = range.count
+        guard let masks else {
+            weights[p].multiply(
+                m: list.count, a: dA + start * G, lda: G, beta: 0, c: product, ldc: width, scratch: buffers.scratch[p])
+            for (k, b) in list.enumerated() {
+                let dhb = dh + b * H + range.lowerBound, pk = product + k * width
+                for j in 0..<width { dhb[j] += pk[j] }
+            }
+            return
+        }
+        for g in 0..<(G / H) {
+            gateWeights[p][g].multiply(
+                m: list.count, a: dA + start * G + g * H, lda: G, beta: 0, c: product, ldc: width, scratch: buffers.scratch[p])
+            let d = masks.pointer + g * batch * H + range.lowerBound
+            for (k, b) in list.enumerated() {
+                let dhb = dh + b * H + range.lowerBound, pk = product + k * width, m = d + b * H
+                for j in 0..<width { dhb[j] += pk[j] * m[j] }
+            }
         }
     }
 
-    /// dh_0: what the cells left in dh plus dA of the first processed step · W_hh.
+    /// dh_0: what the cells left in dh plus dA of the first processed step · W_hh (through the
+    /// masks, as in the steps).
     func initialStateGradient(dA: UnsafePointer<Float>, weightHH: Tensor, dh: UnsafeMutablePointer<Float>) {
         let (start, examples) = rows.step(time(steps - 1)), G = gateWidth, H = hidden
-        guard let examples else {
+        guard examples != nil || masks != nil else {
             gemm(dA + start * G, weightHH.pointer, dh, m: batch, n: H, k: G, beta: 1)
             return
         }
-        var product = uninitializedTensor([max(1, examples.count), H])
+        let list = examples ?? Array(0..<batch)
+        var product = uninitializedTensor([max(1, list.count), H])
         let pp = product.mutablePointer()
-        gemm(dA + start * G, weightHH.pointer, pp, m: examples.count, n: H, k: G)
-        for (k, b) in examples.enumerated() {
-            for j in 0..<H { dh[b * H + j] += pp[k * H + j] }
+        for g in 0..<(masks == nil ? 1 : G / H) {
+            // Without masks one product over all gates; with them one per gate, masked.
+            let k = masks == nil ? G : H
+            gemm(dA + start * G + g * H, weightHH.pointer + g * H * H, pp, m: list.count, n: H, k: k, lda: G)
+            let d = masks.map { $0.pointer + g * batch * H }
+            for (r, b) in list.enumerated() {
+                for j in 0..<H { dh[b * H + j] += pp[r * H + j] * (d?[b * H + j] ?? 1) }
+            }
         }
     }
 }
@@ -424,9 +504,10 @@ func sweepGradients(
     sweep.initialStateGradient(dA: dA, weightHH: w.weightHH, dh: dh.mutablePointer())
     var dWeightHH = uninitializedTensor([G, H])
     PreviousStates(states: states, h0: input.h0, reverse: input.reverse)
-        .weightGradient(dA, rows: sweep.rows, gates: G, into: dWeightHH.mutablePointer())
+        .weightGradient(dA, rows: sweep.rows, gates: G, masks: input.recurrentMasks, into: dWeightHH.mutablePointer())
     let (dX, dWeightIH, dBias) = inputSideGradients(
-        dA, rows: sweep.rows, x: input.x, weight: w.weightIH, needsInputGradient: needsInputGradient)
+        dA, rows: sweep.rows, x: input.x, weight: w.weightIH, masks: input.inputMasks,
+        needsInputGradient: needsInputGradient)
     return SequenceGradients(
         x: dX, h0: dh, c0: dc, weightIH: dWeightIH, weightHH: dWeightHH,
         biasIH: w.biasIH == nil ? nil : dBias, biasHH: w.biasHH == nil ? nil : dBias)

@@ -78,7 +78,7 @@ func simpleRNNBackward(
         biasIH: w.biasIH == nil ? nil : dBias, biasHH: w.biasHH == nil ? nil : dBias)
 }
 
-// MARK: Fast path (no dropout masks, tanh or relu; padding either way)
+// MARK: Fast path (tanh or relu; padding and dropout either way)
 
 func simpleRNNForwardFast(
     _ input: SequenceInput, _ w: SequenceWeights, saving: Bool
@@ -93,7 +93,7 @@ func simpleRNNForwardFast(
 
     // The activations of the real rows, [rows.count, H].
     let a = withProjectionBuffer(count: rows.count * H, saving: saving) { ap in
-        projectInputs(input.x, rows: rows, weight: w.weightIH, into: ap, reuse: !saving)
+        projectInputs(input.x, rows: rows, weight: w.weightIH, masks: input.inputMasks, into: ap, reuse: !saving)
         sweep.run(h0: h0, states: hp) { t, b, range, product, _ in
             let j0 = range.lowerBound
             rk_rnn_forward(
