@@ -16,8 +16,14 @@ import Testing
         let lstm = LSTM(inputSize: 3, hiddenSize: 4, batchFirst: true)
         #expect(message { _ = try lstm.forward(Variable(Tensor.zeros([2, 5, 4]))) }
                 == "LSTM input: expected shape [batch, steps, 3], got [2, 5, 4]")
+        #expect(message { _ = try lstm.forward(Variable(Tensor.zeros([5]))) }
+                == "LSTM input: expected shape [batch, steps, features], got [5]")
+        // Rank 2 is PyTorch's unbatched input [steps, features], with states [layers·directions, H].
         #expect(message { _ = try lstm.forward(Variable(Tensor.zeros([2, 5]))) }
-                == "LSTM input: expected shape [batch, steps, features], got [2, 5]")
+                == "LSTM input: expected shape [steps, 3] (unbatched) or [batch, steps, 3], got [2, 5]")
+        let h0 = Variable(Tensor.zeros([1, 1, 4]))
+        #expect(message { _ = try lstm.forward(Variable(Tensor.zeros([2, 3])), (h0, h0)) }
+                == "LSTM h0 for unbatched input [steps, features]: expected shape [layers·directions, hidden], got [1, 1, 4]")
         #expect(message { _ = try lstm.forward(Variable(Tensor.zeros([2, 0, 3]))) }.contains("no empty axis"))
         // A Keras layer fixes its input size at the first call.
         let gru = GRU(units: 4)

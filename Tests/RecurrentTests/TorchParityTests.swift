@@ -6,7 +6,8 @@ import Testing
 /// `tools/reference/make_torch_rnn_fixtures.py`): outputs, final states, and the gradients of
 /// L = Σ output⊙w_output + Σ h_n⊙w_h_n (+ Σ c_n⊙w_c_n) with respect to the input, the initial
 /// states and every weight. Covers each cell × 1–3 layers × uni/bi × batch-first × initial
-/// state × bias × full/variable lengths, plus edge shapes and T = 500.
+/// state × bias × full/variable lengths, plus edge shapes, T = 500 and unbatched input (x of
+/// [T, I], states of [layers·directions, H]), each through the PyTorch face's call.
 /// Tolerance: |ours − torch| ≤ 1e-5 + 1e-5·|torch| forward, 1e-5 + 1e-4·|torch| gradients.
 @Suite struct TorchParityTests {
     struct Case: Decodable, CustomTestStringConvertible {
@@ -21,6 +22,7 @@ import Testing
         let proj_size: Int
         let initial_state: Bool
         let lengths: [Int]?
+        let unbatched: Bool
         var testDescription: String { name }
     }
 
@@ -65,7 +67,7 @@ import Testing
         let h0 = c.initial_state ? Variable(try get("h0"), requiresGrad: true) : nil
         let c0 = c.initial_state && c.mode == "LSTM" ? Variable(try get("c0"), requiresGrad: true) : nil
         let mask = c.lengths.map { SequenceMask.lengths($0) }
-        let r = try layer.run(x, initialState: h0.map { (h: $0, c: c0) }, mask: mask)
+        let r = try layer.runPyTorch(x, h0.map { (h: $0, c: c0) }, mask: mask)
 
         expectClose(r.output.value, try get("output"), atol: 1e-5, rtol: 1e-5, "\(c.name) output")
         expectClose(r.h.value, try get("h_n"), atol: 1e-5, rtol: 1e-5, "\(c.name) h_n")

@@ -49,7 +49,7 @@ def case_name(c):
 
     mode token, l{num_layers}, then only the settings that differ from the defaults, in this order:
     bi, bf, h0, nobias, var, in{input_size}(!=3), hid{hidden_size}(!=4), proj{proj_size}(!=0),
-    T{seq_len}(!=5), B{batch}(!=3), scaled (input_scale != 1).
+    T{seq_len}(!=5), B{batch}(!=3), scaled (input_scale != 1), ub (unbatched).
     """
     parts = [MODE_TOKEN[c["mode"]], f"l{c['num_layers']}"]
     if c["bidirectional"]:
@@ -74,14 +74,18 @@ def case_name(c):
         parts.append(f"B{c['batch']}")
     if c["input_scale"] != 1.0:
         parts.append("scaled")
+    if c["unbatched"]:
+        parts.append("ub")
     return "_".join(parts)
 
 
 def make_case(mode, num_layers=1, bidirectional=False, batch_first=False, initial_state=False, bias=True,
-              lengths=None, input_size=3, hidden_size=4, proj_size=0, seq_len=5, batch=3, input_scale=1.0):
+              lengths=None, input_size=3, hidden_size=4, proj_size=0, seq_len=5, batch=3, input_scale=1.0,
+              unbatched=False):
     c = dict(mode=mode, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers, bias=bias,
              batch_first=batch_first, bidirectional=bidirectional, proj_size=proj_size, seq_len=seq_len,
-             batch=batch, initial_state=initial_state, lengths=lengths, input_scale=input_scale)
+             batch=batch, initial_state=initial_state, lengths=lengths, input_scale=input_scale,
+             unbatched=unbatched)
     if lengths is not None:
         assert len(lengths) == batch and max(lengths) == seq_len
     name = case_name(c)
@@ -117,6 +121,11 @@ def build_cases():
         cases.append(make_case("LSTM", proj_size=2, num_layers=layers, bidirectional=bi, initial_state=True))
     cases.append(make_case("LSTM", proj_size=2, num_layers=2, bidirectional=True, batch_first=True,
                            initial_state=True, lengths=VAR_LENGTHS))
+    # Unbatched input: x [T, I], states [layers·directions, H]; batch_first does not apply.
+    for mode in ["RNN_TANH", "LSTM", "GRU"]:
+        cases.append(make_case(mode, unbatched=True, batch=1))
+        cases.append(make_case(mode, unbatched=True, batch=1, num_layers=2, bidirectional=True, batch_first=True,
+                               initial_state=True))
     names = [c["name"] for c in cases]
     assert len(set(names)) == len(names), "duplicate case names"
     assert all("." not in n for n in names)
@@ -143,13 +152,15 @@ def run_case(c):
     h_out = c["proj_size"] or H
     is_lstm = c["mode"] == "LSTM"
 
-    shape = (B, T, I) if c["batch_first"] else (T, B, I)
+    ub = c["unbatched"]
+    shape = (T, I) if ub else (B, T, I) if c["batch_first"] else (T, B, I)
     x = (torch.randn(*shape) * c["input_scale"]).requires_grad_(True)
     h0 = c0 = None
+    state_batch = () if ub else (B,)
     if c["initial_state"]:
-        h0 = torch.randn(c["num_layers"] * dirs, B, h_out).requires_grad_(True)
+        h0 = torch.randn(c["num_layers"] * dirs, *state_batch, h_out).requires_grad_(True)
         if is_lstm:
-            c0 = torch.randn(c["num_layers"] * dirs, B, H).requires_grad_(True)
+            c0 = torch.randn(c["num_layers"] * dirs, *state_batch, H).requires_grad_(True)
 
     if c["lengths"] is not None:
         lengths = torch.tensor(c["lengths"], dtype=torch.int64)
@@ -196,9 +207,9 @@ def run_case(c):
     t[f"{name}.grad.input"] = x.grad.detach().clone()
 
     # Shape sanity against the documented layouts.
-    out_shape = (B, T, dirs * h_out) if c["batch_first"] else (T, B, dirs * h_out)
+    out_shape = (T, dirs * h_out) if ub else (B, T, dirs * h_out) if c["batch_first"] else (T, B, dirs * h_out)
     assert tuple(out.shape) == out_shape, (name, out.shape)
-    assert tuple(h_n.shape) == (c["num_layers"] * dirs, B, h_out)
+    assert tuple(h_n.shape) == (c["num_layers"] * dirs, *state_batch, h_out)
     return t
 
 

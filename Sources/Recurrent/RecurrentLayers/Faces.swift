@@ -33,7 +33,8 @@ public final class SimpleRNN: RecurrentLayer {
         self.recurrentDropout = recurrentDropout
     }
 
-    /// PyTorch call: `(output, h_n)`; `h0` is [layers·directions, B, H].
+    /// PyTorch call: `(output, h_n)`; `h0` is [layers·directions, B, H] (or [layers·directions, H]
+    /// for unbatched input [T, I]).
     public func forward(
         _ input: Variable, _ h0: Variable? = nil, mask: SequenceMask? = nil
     ) throws -> (output: Variable, hN: Variable) {
@@ -74,11 +75,12 @@ public final class LSTM: RecurrentLayer {
         self.recurrentDropout = recurrentDropout
     }
 
-    /// PyTorch call: `(output, (h_n, c_n))`; `state` is `(h0, c0)`, each [layers·directions, B, H].
+    /// PyTorch call: `(output, (h_n, c_n))`; `state` is `(h0, c0)`, each [layers·directions, B, H]
+    /// (or [layers·directions, H] for unbatched input [T, I]).
     public func forward(
         _ input: Variable, _ state: (Variable, Variable)? = nil, mask: SequenceMask? = nil
     ) throws -> (output: Variable, state: (hN: Variable, cN: Variable)) {
-        let r = try run(input, initialState: state.map { (h: $0.0, c: $0.1) }, mask: mask)
+        let r = try runPyTorch(input, state.map { (h: $0.0, c: $0.1) }, mask: mask)
         return (r.output, (r.h, r.c!))
     }
 }
@@ -116,7 +118,8 @@ public final class GRU: RecurrentLayer {
         self.recurrentDropout = recurrentDropout
     }
 
-    /// PyTorch call: `(output, h_n)`; `h0` is [layers·directions, B, H].
+    /// PyTorch call: `(output, h_n)`; `h0` is [layers·directions, B, H] (or [layers·directions, H]
+    /// for unbatched input [T, I]).
     public func forward(
         _ input: Variable, _ h0: Variable? = nil, mask: SequenceMask? = nil
     ) throws -> (output: Variable, hN: Variable) {

@@ -10,8 +10,8 @@ import CRecurrentKernels
 
 /// What the GRU backward pass needs from its forward pass.
 struct GRUSaved {
-    var gates: Tensor      // [T, B, 3H] activated r, z, n
-    var hPrev: Tensor      // [T, B, H] h entering step t; y on the fast path
+    var gates: Tensor      // [T, B, 3H] activated r, z, n; the real rows' [N, 3H] on the fast path
+    var hPrev: Tensor      // [T, B, H] h entering step t; the states on the fast path
     /// Reset after: h·W_hnᵀ + b_hn. Reset before: r ⊙ h. [T, B, H]
     var candidateInput: Tensor
 }

@@ -269,11 +269,39 @@ public class RecurrentLayer: Layer {
         return (batchFirst ? try x.swappingFirstTwoAxes() : x, h, c)
     }
 
-    /// `run` for cells whose only state is h (SimpleRNN, GRU): PyTorch's `(output, h_n)`.
+    /// The PyTorch faces' call: `run` for batched input, and as `torch.nn.RNN/LSTM/GRU` do,
+    /// unbatched input x [T, I] with states [layers·directions, H] (batch_first does not
+    /// apply), giving output [T, D·H] and final states [layers·directions, H].
+    func runPyTorch(
+        _ input: Variable, _ state: (h: Variable, c: Variable?)?, mask: SequenceMask?
+    ) throws -> (output: Variable, h: Variable, c: Variable?) {
+        guard input.rank == 2 else { return try run(input, initialState: state, mask: mask) }
+        let (steps, features) = (input.shape[0], input.shape[1])
+        if let inputSize, features != inputSize {
+            let batched = batchFirst ? "[batch, steps, \(inputSize)]" : "[steps, batch, \(inputSize)]"
+            throw RecurrentError.shapeMismatch(
+                operation: "\(name) input", expected: "[steps, \(inputSize)] (unbatched) or \(batched)", got: input.shape)
+        }
+        func batched(_ s: Variable, _ what: String) throws -> Variable {
+            guard s.rank == 2 else {
+                throw RecurrentError.shapeMismatch(
+                    operation: "\(name) \(what) for unbatched input [steps, features]",
+                    expected: "[layers·directions, hidden]", got: s.shape)
+            }
+            return try s.reshaped([s.shape[0], 1, s.shape[1]])
+        }
+        let x = try input.reshaped(batchFirst ? [1, steps, features] : [steps, 1, features])
+        let batchedState = try state.map { (h: try batched($0.h, "h0"), c: try $0.c.map { try batched($0, "c0") }) }
+        let r = try run(x, initialState: batchedState, mask: mask)
+        func unbatched(_ s: Variable) throws -> Variable { try s.reshaped([s.shape[0], s.shape[2]]) }
+        return (try r.output.reshaped([steps, r.output.shape[2]]), try unbatched(r.h), try r.c.map(unbatched))
+    }
+
+    /// `runPyTorch` for cells whose only state is h (SimpleRNN, GRU): PyTorch's `(output, h_n)`.
     func runWithHiddenState(
         _ input: Variable, _ h0: Variable?, mask: SequenceMask?
     ) throws -> (output: Variable, hN: Variable) {
-        let r = try run(input, initialState: h0.map { (h: $0, c: nil) }, mask: mask)
+        let r = try runPyTorch(input, h0.map { (h: $0, c: nil) }, mask: mask)
         return (r.output, r.h)
     }
 

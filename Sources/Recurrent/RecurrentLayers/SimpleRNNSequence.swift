@@ -6,8 +6,8 @@ import CRecurrentKernels
 
 /// What the SimpleRNN backward pass needs from its forward pass.
 struct SimpleRNNSaved {
-    var activations: Tensor  // [T, B, H] h leaving step t (zero rows at invalid steps)
-    var hPrev: Tensor        // [T, B, H] h entering step t; y on the fast path
+    var activations: Tensor  // [T, B, H] h leaving step t (zero rows at invalid steps); [N, H] real rows on the fast path
+    var hPrev: Tensor        // [T, B, H] h entering step t; the states on the fast path
 }
 
 func simpleRNNForward(
