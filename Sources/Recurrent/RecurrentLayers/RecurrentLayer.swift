@@ -234,8 +234,12 @@ public class RecurrentLayer: Layer {
             x = try x * Variable(Tensor.dropoutMask([1, batch, x.shape[2]], rate: inputDropout, generator: &generator))
         }
         var finalH: [Variable] = [], finalC: [Variable] = []
+        // The two directions of a layer run side by side, one thread each (no per-step hand-over
+        // between threads), forward and backward.
+        let sideBySide = directions == 2 && gemmMaxThreads >= 2, allowsFast = !SequencePath.generalOnly
         for (layerIndex, layer) in layers.enumerated() {
-            var outputs: [Variable] = []
+            var ops: [SequenceComputation] = []
+            var arguments: [() -> SequenceComputation] = []
             for (direction, p) in layer.enumerated() {
                 let index = layerIndex * directions + direction
                 let h0 = try initial.map { try $0.h.selecting(index) } ?? Variable(Tensor.zeros([batch, stateSize]))
@@ -249,11 +253,27 @@ public class RecurrentLayer: Layer {
                     recurrent: Tensor.dropoutMask([kind.gateCount, batch, stateSize], rate: recurrentDropout,
                                                   generator: &generator)
                 ) : (input: nil, recurrent: nil)
-                let result = try recordSequence(
-                    kind: kind, x: x, h0: h0, c0: c0, weightIH: p.weightIH, weightHH: p.weightHH,
-                    biasIH: p.biasIH, biasHH: p.biasHH, weightHR: p.weightHR, valid: valid, reverse: (direction == 1) != goBackwards,
-                    kerasMasking: maskSemantics == .keras, dropoutMasks: masks, activation: activation,
-                    recurrentActivation: recurrentActivation)
+                let saving = needsSaving([x, h0, c0, p.weightIH, p.weightHH, p.biasIH, p.biasHH, p.weightHR])
+                let (kind, x, reverse, keras) = (kind, x, (direction == 1) != goBackwards, maskSemantics == .keras)
+                let (activation, recurrentActivation) = (activation, recurrentActivation)
+                arguments.append {
+                    computeSequence(
+                        kind: kind, x: x, h0: h0, c0: c0, weightIH: p.weightIH, weightHH: p.weightHH,
+                        biasIH: p.biasIH, biasHH: p.biasHH, weightHR: p.weightHR, valid: valid, reverse: reverse,
+                        kerasMasking: keras, dropoutMasks: masks, activation: activation,
+                        recurrentActivation: recurrentActivation, saving: saving, allowsFast: allowsFast,
+                        sweepThreads: sideBySide ? 1 : nil)
+                }
+            }
+            if sideBySide {
+                let slots = SequenceSlots<SequenceComputation>(2)
+                GEMMThreads.shared.run(chunks: 2, threads: 2) { d in slots[d] = arguments[d]() }
+                ops = [slots[0]!, slots[1]!]
+            } else {
+                ops = arguments.map { $0() }
+            }
+            var outputs: [Variable] = []
+            for result in record(ops, concurrently: sideBySide) {
                 outputs.append(result.output)
                 finalH.append(try result.hN.reshaped([1, batch, stateSize]))
                 if let cN = result.cN { finalC.append(try cN.reshaped([1, batch, hiddenSize])) }

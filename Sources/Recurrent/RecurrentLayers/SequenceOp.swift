@@ -1,15 +1,40 @@
-/// One direction of one recurrent layer over a whole sequence as a single autograd op.
+/// One direction of one recurrent layer over a whole sequence, computed: its results and the
+/// BPTT that turns their gradients into its inputs' (`record` puts it on the tape).
 ///
 /// Inputs: x [T, B, I] (time-major), h0 [B, P], c0 [B, H] for LSTM, and the direction's
-/// weights. Its results — the outputs of every step [T, B, P], the final hidden state [B, P]
-/// (and cell state [B, H]) — are each a variable over one hub node, which collects their
-/// gradients and runs the hand-written BPTT once.
-func recordSequence(
+/// weights. Results: the outputs of every step [T, B, P], the final hidden state [B, P] (and
+/// cell state [B, H]).
+struct SequenceComputation {
+    /// The op's inputs in gradient order: x, h0, W_ih, W_hh, then those of c0, b_ih, b_hh and
+    /// W_hr that exist.
+    let inputs: [Variable]
+    let optional: [Variable?]
+    let results: [Tensor]
+    /// Whether a backward pass can follow (otherwise nothing was saved for it).
+    let saving: Bool
+    let backward: ([Tensor]) -> SequenceGradients
+
+    /// The gradients of `inputs` from those of `results`.
+    func inputGradients(_ g: [Tensor]) -> [Tensor?] {
+        let d = backward(g)
+        var grads: [Tensor?] = [d.x, d.h0, d.weightIH, d.weightHH]
+        for (variable, grad) in zip(optional, [d.c0, d.biasIH, d.biasHH, d.weightHR]) where variable != nil {
+            grads.append(grad)
+        }
+        return grads
+    }
+}
+
+/// Runs the forward pass of one direction: the fast sweep where it applies (and `allowsFast`,
+/// which the caller reads from `SequencePath` on its own thread), else the general path.
+/// `sweepThreads` caps the threads of the sweep (1 when directions run side by side).
+func computeSequence(
     kind: CellKind, x: Variable, h0: Variable, c0: Variable?,
     weightIH: Variable, weightHH: Variable, biasIH: Variable?, biasHH: Variable?, weightHR: Variable? = nil,
     valid: [Bool]?, reverse: Bool, kerasMasking: Bool, dropoutMasks: (input: Tensor?, recurrent: Tensor?) = (nil, nil),
-    activation: ActivationFunction? = nil, recurrentActivation: ActivationFunction = .sigmoid
-) throws -> (output: Variable, hN: Variable, cN: Variable?) {
+    activation: ActivationFunction? = nil, recurrentActivation: ActivationFunction = .sigmoid,
+    saving: Bool, allowsFast: Bool, sweepThreads: Int? = nil
+) -> SequenceComputation {
     let steps = x.shape[0], batch = x.shape[1]
     let copies = kerasMasking ? valid.map {
         SequenceInput.carriedOutputs(valid: $0, steps: steps, batch: batch, reverse: reverse)
@@ -18,16 +43,13 @@ func recordSequence(
         x: x.value, h0: h0.value, c0: c0?.value, valid: valid, reverse: reverse, copiesState: copies,
         activation: activation ?? (kind == .simpleRNN(relu: true) ? .relu : .tanh),
         recurrentActivation: recurrentActivation,
-        inputMasks: dropoutMasks.input, recurrentMasks: dropoutMasks.recurrent)
+        inputMasks: dropoutMasks.input, recurrentMasks: dropoutMasks.recurrent, sweepThreads: sweepThreads)
     let weights = SequenceWeights(
         weightIH: weightIH.value, weightHH: weightHH.value, biasIH: biasIH?.value, biasHH: biasHH?.value,
         weightHR: weightHR?.value)
-
-    // Whether a backward pass can follow: otherwise nothing is saved for it.
     let optional = [c0, biasIH, biasHH, weightHR]
     let inputs = [x, h0, weightIH, weightHH] + optional.compactMap { $0 }
-    let saving = GradientMode.isEnabled && inputs.contains { $0.requiresGrad }
-    let fast = !SequencePath.generalOnly && input.allowsFastPath(kind, projected: weightHR != nil)
+    let fast = allowsFast && input.allowsFastPath(kind, projected: weightHR != nil)
     let needsDX = x.requiresGrad
 
     let results: [Tensor]
@@ -60,41 +82,98 @@ func recordSequence(
         results = [r.y, r.hN]
         backward = { g in simpleRNNBackward(input, weights, r.saved, dY: g[0], dHN: g[1]) }
     }
+    return SequenceComputation(inputs: inputs, optional: optional, results: results, saving: saving, backward: backward)
+}
 
-    guard saving else {
+/// Whether a backward pass can follow an op on `inputs` (so its forward must save for it).
+func needsSaving(_ inputs: [Variable?]) -> Bool {
+    GradientMode.isEnabled && inputs.contains { $0?.requiresGrad ?? false }
+}
+
+/// Puts computed directions on the tape as one op: each result is its own variable over one hub
+/// node, which collects their gradients and runs the BPTT of every direction once — side by
+/// side on two threads when there are two (`concurrently`), one after the other otherwise.
+/// Returns (output, hN, cN) per direction.
+func record(
+    _ ops: [SequenceComputation], concurrently: Bool = false
+) -> [(output: Variable, hN: Variable, cN: Variable?)] {
+    guard ops.contains(where: \.saving) else {
         // Nothing to differentiate: the results as constants.
-        return (Variable(results[0]), Variable(results[1]), results.count > 2 ? Variable(results[2]) : nil)
-    }
-    // One hub node runs the BPTT; each result is its own node over the hub that only hands its
-    // gradient to the hub (no flattening of the results, no splitting of their gradients). The
-    // hub's backward runs after every result's (it is their input), and each pass clears the box.
-    let box = SequenceGradientBox(count: results.count), shapes = results.map(\.shape)
-    let hub = Variable.record(Tensor.zeros([1]), inputs: inputs) { _ in
-        let g = shapes.indices.map { box.gradients[$0] ?? Tensor.zeros(shapes[$0]) }
-        box.gradients = Array(repeating: nil, count: shapes.count)
-        let d = backward(g)
-        let optionalGrads = [d.c0, d.biasIH, d.biasHH, d.weightHR]
-        var grads: [Tensor?] = [d.x, d.h0, d.weightIH, d.weightHH]
-        for (variable, grad) in zip(optional, optionalGrads) where variable != nil { grads.append(grad) }
-        return grads
-    }
-    let pieces = results.indices.map { i in
-        Variable.record(results[i], inputs: [hub]) { g in
-            box.gradients[i] = g
-            return [Tensor.zeros([1])]
+        return ops.map { op in
+            (Variable(op.results[0]), Variable(op.results[1]), op.results.count > 2 ? Variable(op.results[2]) : nil)
         }
     }
-    return (pieces[0], pieces[1], pieces.count > 2 ? pieces[2] : nil)
+    let shapes = ops.map { $0.results.map(\.shape) }
+    let box = SequenceGradientBox(shapes.map(\.count))
+    // The hub's backward runs after every result's (it is their input), and clears the box.
+    let hub = Variable.record(Tensor.zeros([1]), inputs: ops.flatMap(\.inputs)) { _ in
+        let g = shapes.indices.map { d in shapes[d].indices.map { box.gradients[d][$0] ?? Tensor.zeros(shapes[d][$0]) } }
+        box.clear()
+        let grads = SequenceSlots<[Tensor?]>(ops.count)
+        let run = { (d: Int) in grads[d] = ops[d].inputGradients(g[d]) }
+        if concurrently && ops.count == 2 {
+            GEMMThreads.shared.run(chunks: 2, threads: 2, run)
+        } else {
+            for d in ops.indices { run(d) }
+        }
+        return ops.indices.flatMap { grads[$0]! }
+    }
+    return ops.indices.map { d in
+        let pieces = ops[d].results.indices.map { i in
+            Variable.record(ops[d].results[i], inputs: [hub]) { g in
+                box.gradients[d][i] = g
+                return [Tensor.zeros([1])]
+            }
+        }
+        return (pieces[0], pieces[1], pieces.count > 2 ? pieces[2] : nil)
+    }
+}
+
+/// `computeSequence` and `record` for one direction.
+func recordSequence(
+    kind: CellKind, x: Variable, h0: Variable, c0: Variable?,
+    weightIH: Variable, weightHH: Variable, biasIH: Variable?, biasHH: Variable?, weightHR: Variable? = nil,
+    valid: [Bool]?, reverse: Bool, kerasMasking: Bool, dropoutMasks: (input: Tensor?, recurrent: Tensor?) = (nil, nil),
+    activation: ActivationFunction? = nil, recurrentActivation: ActivationFunction = .sigmoid
+) throws -> (output: Variable, hN: Variable, cN: Variable?) {
+    let saving = needsSaving([x, h0, c0, weightIH, weightHH, biasIH, biasHH, weightHR])
+    let op = computeSequence(
+        kind: kind, x: x, h0: h0, c0: c0, weightIH: weightIH, weightHH: weightHH, biasIH: biasIH, biasHH: biasHH,
+        weightHR: weightHR, valid: valid, reverse: reverse, kerasMasking: kerasMasking, dropoutMasks: dropoutMasks,
+        activation: activation, recurrentActivation: recurrentActivation, saving: saving,
+        allowsFast: !SequencePath.generalOnly)
+    return record([op])[0]
 }
 
 /// Which implementation a sequence op may take: tests set `generalOnly` to compare the fast
-/// sweep against the general path on the same layer.
+/// sweep against the general path on the same layer. A task-local value: read it on the
+/// calling thread, never on a helper.
 enum SequencePath {
     @TaskLocal static var generalOnly = false
 }
 
-/// The results' gradients of one recorded sequence op, handed to its hub node.
+/// The results' gradients of one recorded op, per direction, handed to its hub node.
 private final class SequenceGradientBox {
-    var gradients: [Tensor?]
-    init(count: Int) { gradients = Array(repeating: nil, count: count) }
+    var gradients: [[Tensor?]]
+    init(_ counts: [Int]) { gradients = counts.map { Array(repeating: nil, count: $0) } }
+    func clear() { gradients = gradients.map { Array(repeating: nil, count: $0.count) } }
+}
+
+/// One slot per direction, each written by the thread that computes that direction.
+final class SequenceSlots<Value>: @unchecked Sendable {  // threads write distinct slots only
+    private let storage: UnsafeMutablePointer<Value?>
+    private let count: Int
+    init(_ count: Int) {
+        self.count = count
+        storage = .allocate(capacity: count)
+        storage.initialize(repeating: nil, count: count)
+    }
+    deinit {
+        storage.deinitialize(count: count)
+        storage.deallocate()
+    }
+    subscript(_ i: Int) -> Value? {
+        get { storage[i] }
+        set { storage[i] = newValue }
+    }
 }

@@ -28,8 +28,10 @@ struct StepPlan {
     /// Multiply-adds per step below which the loop stays on one thread.
     static let parallelThreshold = 48 * 1024
 
-    init(hidden: Int, stateSize: Int, batch: Int, gates: Int) {
-        let threads = gemmMaxThreads
+    /// `threads` caps the split (default `gemmMaxThreads`): 1 when the two directions of a
+    /// layer run side by side, one thread each.
+    init(hidden: Int, stateSize: Int, batch: Int, gates: Int, threads: Int? = nil) {
+        let threads = threads ?? gemmMaxThreads
         let work = batch * gates * hidden * stateSize
         if threads >= 2 && hidden >= 32 && work >= Self.parallelThreshold {
             // Two parts cut at a multiple of 16 (the widest vector) for aligned gate slices.
@@ -277,7 +279,7 @@ struct ForwardSweep {
 
     init(_ input: SequenceInput, weightHH: Tensor, gates: Int, reuse: Bool) {
         let H = weightHH.shape[1]
-        plan = StepPlan(hidden: H, stateSize: H, batch: input.batch, gates: gates)
+        plan = StepPlan(hidden: H, stateSize: H, batch: input.batch, gates: gates, threads: input.sweepThreads)
         rows = SequenceRows(input)
         masks = input.recurrentMasks
         weights = masks == nil ? packedGateRows(weightHH, plan: plan, gates: gates, reuse: reuse) : []
@@ -399,7 +401,7 @@ struct BackwardSweep {
 
     init(_ input: SequenceInput, weightHH: Tensor, gates: Int) {
         let H = weightHH.shape[1], G = weightHH.shape[0]
-        plan = StepPlan(hidden: H, stateSize: H, batch: input.batch, gates: gates)
+        plan = StepPlan(hidden: H, stateSize: H, batch: input.batch, gates: gates, threads: input.sweepThreads)
         let rows = SequenceRows(input), masks = input.recurrentMasks
         (self.rows, self.masks) = (rows, masks)
         let weights = plan.ranges.map { packColumns(weightHH.pointer, rows: G, columns: H, range: $0) }
