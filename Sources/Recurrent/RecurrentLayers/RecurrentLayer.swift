@@ -238,7 +238,6 @@ public class RecurrentLayer: Layer {
         // between threads), forward and backward.
         let sideBySide = directions == 2 && gemmMaxThreads >= 2, allowsFast = !SequencePath.generalOnly
         for (layerIndex, layer) in layers.enumerated() {
-            var ops: [SequenceComputation] = []
             var arguments: [() -> SequenceComputation] = []
             for (direction, p) in layer.enumerated() {
                 let index = layerIndex * directions + direction
@@ -265,6 +264,7 @@ public class RecurrentLayer: Layer {
                         sweepThreads: sideBySide ? 1 : nil)
                 }
             }
+            let ops: [SequenceComputation]
             if sideBySide {
                 let slots = SequenceSlots<SequenceComputation>(2)
                 GEMMThreads.shared.run(chunks: 2, threads: 2) { d in slots[d] = arguments[d]() }

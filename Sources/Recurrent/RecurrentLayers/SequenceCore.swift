@@ -1,5 +1,6 @@
-// Shared plumbing of the fused sequence ops: one direction of one layer over a whole
-// sequence, time-major. Each cell's forward and BPTT live in its own file.
+// The types every fused sequence op shares (one direction of one layer over a whole sequence,
+// time-major) and their raw-pointer helpers. The time loop is in SequenceSweep.swift, the input
+// side in InputProjection.swift, each cell's forward and BPTT in its own file.
 
 /// The cell computed at every step.
 public enum CellKind: Sendable, Equatable, Codable {
