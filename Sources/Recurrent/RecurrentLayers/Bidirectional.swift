@@ -48,8 +48,10 @@ public final class Bidirectional: Layer {
             throw RecurrentError.invalidArgument(
                 "Bidirectional initial state: expected \(2 * perLayer) tensors, got \(initialState.count)")
         }
-        let forward = try forwardLayer.call(input, mask: mask, initialState: initialState.map { Array($0.prefix(perLayer)) })
-        let backward = try backwardLayer.call(input, mask: mask, initialState: initialState.map { Array($0.suffix(perLayer)) })
+        // The two layers' computations run side by side, one thread each.
+        let (forward, backward) = try RecurrentLayer.callSideBySide(
+            forwardLayer, backwardLayer, input, mask: mask,
+            initialStates: (initialState.map { Array($0.prefix(perLayer)) }, initialState.map { Array($0.suffix(perLayer)) }))
         var backwardOutput = backward[0]
         if backwardLayer.returnSequences {
             backwardOutput = try backwardOutput.swappingFirstTwoAxes().reversedFirstAxis().swappingFirstTwoAxes()

@@ -217,6 +217,32 @@ public class RecurrentLayer: Layer {
     func run(
         _ input: Variable, initialState: (h: Variable, c: Variable?)?, mask: SequenceMask?
     ) throws -> (output: Variable, h: Variable, c: Variable?) {
+        var pass = try beginRun(input, initialState: initialState, mask: mask)
+        // The two directions of a layer run side by side, one thread each (no per-step hand-over
+        // between threads), forward and backward.
+        let sideBySide = directions == 2 && gemmMaxThreads >= 2
+        for layerIndex in layers.indices {
+            let computations = try layerComputations(&pass, layer: layerIndex, sideBySide: sideBySide)
+            let results = record(computeSideBySide(computations, sideBySide), concurrently: sideBySide)
+            try absorb(results, into: &pass, layer: layerIndex)
+        }
+        return try endRun(pass)
+    }
+
+    /// What `run` carries from layer to layer: the next layer's input (time-major), the padding,
+    /// the initial states, the final states so far.
+    struct RunPass {
+        var x: Variable
+        let valid: [Bool]?
+        let initial: (h: Variable, c: Variable?)?
+        let batch: Int
+        let allowsFast: Bool
+        var finalH: [Variable] = [], finalC: [Variable] = []
+    }
+
+    /// Checks the input and state, builds the layer at its first call, and applies the input
+    /// dropout that is one mask per sequence.
+    func beginRun(_ input: Variable, initialState: (h: Variable, c: Variable?)?, mask: SequenceMask?) throws -> RunPass {
         try validateConfiguration()
         let timeMajorShape = try validateInput(input)
         let (steps, batch) = (timeMajorShape[0], timeMajorShape[1])
@@ -226,67 +252,70 @@ public class RecurrentLayer: Layer {
             s.h.shape[1] == batch ? (h: Variable(s.h), c: s.c.map { Variable($0) }) : nil
         }
         let initial = try initialState.map { try validateState($0, batch: batch) } ?? carried
-
         var x = batchFirst ? try input.swappingFirstTwoAxes() : input
-        let perGateMasks = isTraining && recurrentDropout > 0
-        if isTraining && inputDropout > 0 && !perGateMasks {
+        if isTraining && inputDropout > 0 && !(recurrentDropout > 0) {
             // One mask per sequence, the same at every step.
             x = try x * Variable(Tensor.dropoutMask([1, batch, x.shape[2]], rate: inputDropout, generator: &generator))
         }
-        var finalH: [Variable] = [], finalC: [Variable] = []
-        // The two directions of a layer run side by side, one thread each (no per-step hand-over
-        // between threads), forward and backward.
-        let sideBySide = directions == 2 && gemmMaxThreads >= 2, allowsFast = !SequencePath.generalOnly
-        for (layerIndex, layer) in layers.enumerated() {
-            var arguments: [() -> SequenceComputation] = []
-            for (direction, p) in layer.enumerated() {
-                let index = layerIndex * directions + direction
-                let h0 = try initial.map { try $0.h.selecting(index) } ?? Variable(Tensor.zeros([batch, stateSize]))
-                let c0: Variable? = kind.hasCellState
-                    ? try initial?.c.map { try $0.selecting(index) } ?? Variable(Tensor.zeros([batch, hiddenSize]))
-                    : nil
-                let masks = perGateMasks ? (
-                    input: inputDropout > 0
-                        ? Tensor.dropoutMask([kind.gateCount, batch, x.shape[2]], rate: inputDropout, generator: &generator)
-                        : nil,
-                    recurrent: Tensor.dropoutMask([kind.gateCount, batch, stateSize], rate: recurrentDropout,
-                                                  generator: &generator)
-                ) : (input: nil, recurrent: nil)
-                let saving = needsSaving([x, h0, c0, p.weightIH, p.weightHH, p.biasIH, p.biasHH, p.weightHR])
-                let (kind, x, reverse, keras) = (kind, x, (direction == 1) != goBackwards, maskSemantics == .keras)
-                let (activation, recurrentActivation) = (activation, recurrentActivation)
-                arguments.append {
-                    computeSequence(
-                        kind: kind, x: x, h0: h0, c0: c0, weightIH: p.weightIH, weightHH: p.weightHH,
-                        biasIH: p.biasIH, biasHH: p.biasHH, weightHR: p.weightHR, valid: valid, reverse: reverse,
-                        kerasMasking: keras, dropoutMasks: masks, activation: activation,
-                        recurrentActivation: recurrentActivation, saving: saving, allowsFast: allowsFast,
-                        sweepThreads: sideBySide ? 1 : nil)
-                }
-            }
-            let ops: [SequenceComputation]
-            if sideBySide {
-                let slots = SequenceSlots<SequenceComputation>(2)
-                GEMMThreads.shared.run(chunks: 2, threads: 2) { d in slots[d] = arguments[d]() }
-                ops = [slots[0]!, slots[1]!]
-            } else {
-                ops = arguments.map { $0() }
-            }
-            var outputs: [Variable] = []
-            for result in record(ops, concurrently: sideBySide) {
-                outputs.append(result.output)
-                finalH.append(try result.hN.reshaped([1, batch, stateSize]))
-                if let cN = result.cN { finalC.append(try cN.reshaped([1, batch, hiddenSize])) }
-            }
-            x = outputs.count == 1 ? outputs[0] : try Variable.concatenate(outputs, axis: 2)
-            if isTraining && interLayerDropout > 0 && layerIndex < numLayers - 1 {
-                x = try x.dropout(rate: interLayerDropout, generator: &generator)
+        // Read here, on the calling thread: the directions may be computed on a helper.
+        return RunPass(x: x, valid: valid, initial: initial, batch: batch, allowsFast: !SequencePath.generalOnly)
+    }
+
+    /// The forward computation of each direction of one layer, to run on any thread (the
+    /// dropout masks are drawn here, in direction order). `sideBySide`: each on one thread.
+    func layerComputations(_ pass: inout RunPass, layer layerIndex: Int, sideBySide: Bool) throws -> [() -> SequenceComputation] {
+        let (x, batch) = (pass.x, pass.batch)
+        let perGateMasks = isTraining && recurrentDropout > 0
+        var computations: [() -> SequenceComputation] = []
+        for (direction, p) in layers[layerIndex].enumerated() {
+            let index = layerIndex * directions + direction
+            let h0 = try pass.initial.map { try $0.h.selecting(index) } ?? Variable(Tensor.zeros([batch, stateSize]))
+            let c0: Variable? = kind.hasCellState
+                ? try pass.initial?.c.map { try $0.selecting(index) } ?? Variable(Tensor.zeros([batch, hiddenSize]))
+                : nil
+            let masks = perGateMasks ? (
+                input: inputDropout > 0
+                    ? Tensor.dropoutMask([kind.gateCount, batch, x.shape[2]], rate: inputDropout, generator: &generator)
+                    : nil,
+                recurrent: Tensor.dropoutMask([kind.gateCount, batch, stateSize], rate: recurrentDropout,
+                                              generator: &generator)
+            ) : (input: nil, recurrent: nil)
+            let saving = needsSaving([x, h0, c0, p.weightIH, p.weightHH, p.biasIH, p.biasHH, p.weightHR])
+            let (kind, valid, allowsFast) = (kind, pass.valid, pass.allowsFast)
+            let (reverse, keras) = ((direction == 1) != goBackwards, maskSemantics == .keras)
+            let (activation, recurrentActivation) = (activation, recurrentActivation)
+            computations.append {
+                computeSequence(
+                    kind: kind, x: x, h0: h0, c0: c0, weightIH: p.weightIH, weightHH: p.weightHH,
+                    biasIH: p.biasIH, biasHH: p.biasHH, weightHR: p.weightHR, valid: valid, reverse: reverse,
+                    kerasMasking: keras, dropoutMasks: masks, activation: activation,
+                    recurrentActivation: recurrentActivation, saving: saving, allowsFast: allowsFast,
+                    sweepThreads: sideBySide ? 1 : nil)
             }
         }
+        return computations
+    }
+
+    /// One layer's recorded results: its output becomes the next layer's input (with the
+    /// dropout between layers), its final states are kept.
+    func absorb(_ results: [(output: Variable, hN: Variable, cN: Variable?)], into pass: inout RunPass, layer layerIndex: Int) throws {
+        for result in results {
+            pass.finalH.append(try result.hN.reshaped([1, pass.batch, stateSize]))
+            if let cN = result.cN { pass.finalC.append(try cN.reshaped([1, pass.batch, hiddenSize])) }
+        }
+        pass.x = results.count == 1 ? results[0].output : try Variable.concatenate(results.map(\.output), axis: 2)
+        if isTraining && interLayerDropout > 0 && layerIndex < numLayers - 1 {
+            pass.x = try pass.x.dropout(rate: interLayerDropout, generator: &generator)
+        }
+    }
+
+    /// The outputs in the input's layout and the final states of every layer and direction.
+    func endRun(_ pass: RunPass) throws -> (output: Variable, h: Variable, c: Variable?) {
+        let (finalH, finalC) = (pass.finalH, pass.finalC)
         let h = finalH.count == 1 ? finalH[0] : try Variable.concatenate(finalH, axis: 0)
         let c = finalC.isEmpty ? nil : (finalC.count == 1 ? finalC[0] : try Variable.concatenate(finalC, axis: 0))
         if stateful { carriedState = (h.value, c?.value) }
-        return (batchFirst ? try x.swappingFirstTwoAxes() : x, h, c)
+        return (batchFirst ? try pass.x.swappingFirstTwoAxes() : pass.x, h, c)
     }
 
     /// The PyTorch faces' call: `run` for batched input, and as `torch.nn.RNN/LSTM/GRU` do,
@@ -424,11 +453,37 @@ public class RecurrentLayer: Layer {
     /// Keras call with everything: `[output] + (returnState ? final states : [])`; the states
     /// are `[h]`, or `[h, c]` for LSTM, each [B, H]. `initialState` is `[h0]` or `[h0, c0]`.
     public func call(_ input: Variable, mask: SequenceMask? = nil, initialState: [Variable]? = nil) throws -> [Variable] {
+        try kerasResults(try run(input, initialState: try kerasInitialState(initialState), mask: mask))
+    }
+
+    /// The Keras calls of two one-layer, one-direction layers on the same input (`Bidirectional`),
+    /// their computations side by side on two threads, forward and backward.
+    static func callSideBySide(
+        _ a: RecurrentLayer, _ b: RecurrentLayer, _ input: Variable, mask: SequenceMask?,
+        initialStates: (a: [Variable]?, b: [Variable]?)
+    ) throws -> (a: [Variable], b: [Variable]) {
+        guard gemmMaxThreads >= 2 else {
+            return (try a.call(input, mask: mask, initialState: initialStates.a),
+                    try b.call(input, mask: mask, initialState: initialStates.b))
+        }
+        var passA = try a.beginRun(input, initialState: try a.kerasInitialState(initialStates.a), mask: mask)
+        var passB = try b.beginRun(input, initialState: try b.kerasInitialState(initialStates.b), mask: mask)
+        let computations = try a.layerComputations(&passA, layer: 0, sideBySide: true)
+            + b.layerComputations(&passB, layer: 0, sideBySide: true)
+        let results = record(computeSideBySide(computations, true), concurrently: true)
+        try a.absorb([results[0]], into: &passA, layer: 0)
+        try b.absorb([results[1]], into: &passB, layer: 0)
+        return (try a.kerasResults(try a.endRun(passA)), try b.kerasResults(try b.endRun(passB)))
+    }
+
+    /// Keras's initial states (h, and c for LSTM, each [B, H]) as `run` takes them, after
+    /// checking that this layer has the Keras call's shape (one layer, one direction).
+    private func kerasInitialState(_ initialState: [Variable]?) throws -> (h: Variable, c: Variable?)? {
         guard numLayers == 1, !bidirectional else {
             throw RecurrentError.invalidArgument(
                 "\(name): the Keras call is for one layer and one direction; use forward(...) or Bidirectional")
         }
-        let initial = try initialState.map { states -> (h: Variable, c: Variable?) in
+        return try initialState.map { states -> (h: Variable, c: Variable?) in
             guard states.count == (kind.hasCellState ? 2 : 1) else {
                 throw RecurrentError.invalidArgument(
                     "\(name) initial state: expected \(kind.hasCellState ? 2 : 1) tensors, got \(states.count)")
@@ -436,14 +491,18 @@ public class RecurrentLayer: Layer {
             let batch = states[0].shape.first ?? 0
             return (try states[0].reshaped([1, batch, -1]), try states.dropFirst().first.map { try $0.reshaped([1, batch, -1]) })
         }
-        let (sequence, h, c) = try run(input, initialState: initial, mask: mask)
-        let batch = h.shape[1]
-        var output = sequence
+    }
+
+    /// `run`'s result as the Keras call returns it: the sequence (in processing order with
+    /// `goBackwards`) or the last output, then the states with `returnState`.
+    private func kerasResults(_ r: (output: Variable, h: Variable, c: Variable?)) throws -> [Variable] {
+        let batch = r.h.shape[1]
+        var output = r.output
         if goBackwards && returnSequences {
             output = try output.swappingFirstTwoAxes().reversedFirstAxis().swappingFirstTwoAxes()
         }
-        if !returnSequences { output = try h.reshaped([batch, hiddenSize]) }
+        if !returnSequences { output = try r.h.reshaped([batch, hiddenSize]) }
         guard returnState else { return [output] }
-        return [output, try h.reshaped([batch, hiddenSize])] + (try c.map { [try $0.reshaped([batch, hiddenSize])] } ?? [])
+        return [output, try r.h.reshaped([batch, hiddenSize])] + (try r.c.map { [try $0.reshaped([batch, hiddenSize])] } ?? [])
     }
 }

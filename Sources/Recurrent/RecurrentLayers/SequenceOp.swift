@@ -85,6 +85,15 @@ func computeSequence(
     return SequenceComputation(inputs: inputs, optional: optional, results: results, saving: saving, backward: backward)
 }
 
+/// Runs the computations of a layer's directions: with `sideBySide` (two of them) on the
+/// calling thread and a helper at once, else one after the other.
+func computeSideBySide(_ computations: [() -> SequenceComputation], _ sideBySide: Bool) -> [SequenceComputation] {
+    guard sideBySide && computations.count == 2 else { return computations.map { $0() } }
+    let slots = SequenceSlots<SequenceComputation>(2)
+    GEMMThreads.shared.run(chunks: 2, threads: 2) { d in slots[d] = computations[d]() }
+    return [slots[0]!, slots[1]!]
+}
+
 /// Whether a backward pass can follow an op on `inputs` (so its forward must save for it).
 func needsSaving(_ inputs: [Variable?]) -> Bool {
     GradientMode.isEnabled && inputs.contains { $0?.requiresGrad ?? false }
