@@ -44,6 +44,37 @@ import Testing
         }
     }
 
+    /// An op with several results: (a·b, a + b) as one recorded op. Its backward runs once per
+    /// pass with every result's gradient (nil for an unused one), and matches finite differences
+    /// whether the results are used once, twice or not at all.
+    @Test func opWithSeveralResults() throws {
+        final class Calls: @unchecked Sendable { var count = 0; var sawNil = false }
+        let calls = Calls()
+        func pair(_ a: Variable, _ b: Variable) throws -> [Variable] {
+            let (x, y) = (a.value, b.value)
+            return Variable.record([try x * y, try x + y], inputs: [a, b]) { g in
+                calls.count += 1
+                if g.contains(where: { $0 == nil }) { calls.sawNil = true }
+                let dProduct = g[0] ?? Tensor.zeros(x.shape), dSum = g[1] ?? Tensor.zeros(x.shape)
+                return [try (try dProduct * y) + dSum, try (try dProduct * x) + dSum]
+            }
+        }
+        let a = random([2, 3], seed: 4), b = random([2, 3], seed: 5)
+        try checkGradients([a, b]) { v in
+            let r = try pair(v[0], v[1])
+            return try (try r[0] * r[1]).sum() + r[0].sum() * 2
+        }
+        calls.count = 0
+        let (va, vb) = (Variable(a, requiresGrad: true), Variable(b, requiresGrad: true))
+        try pair(va, vb)[0].sum().backward()
+        #expect(calls.count == 1)
+        #expect(calls.sawNil)
+        expectClose(try #require(va.grad), b, atol: 1e-6, rtol: 1e-6, "d(sum a·b)/da")
+        // Without gradient mode the results are constants.
+        let constants = try withoutGradients { try pair(va, vb) }
+        #expect(constants.allSatisfy { !$0.requiresGrad })
+    }
+
     @Test func gatherAccumulatesRepeatedRows() throws {
         let indices = try Tensor(shape: [2, 3], scalars: [0, 2, 2, 1, 0, 2])
         try checkGradients([random([4, 3], seed: 12)]) { try $0[0].gather(rows: indices) }

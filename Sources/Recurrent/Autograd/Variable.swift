@@ -14,6 +14,11 @@ public final class Variable {
 
     let inputs: [Variable]
     let backwardFunction: ((Tensor) throws -> [Tensor?])?
+    /// For a result of an op with several results: the op's node and which result this is.
+    private let producer: (op: Variable, index: Int)?
+    /// For the node of an op with several results: its result count and backward, which maps
+    /// all of their gradients at once to the inputs' gradients.
+    private let results: (count: Int, backward: ([Tensor?]) throws -> [Tensor?])?
 
     /// A leaf: a constant input, or a trainable parameter when `requiresGrad`.
     public init(_ value: Tensor, requiresGrad: Bool = false, name: String? = nil) {
@@ -22,14 +27,21 @@ public final class Variable {
         self.name = name
         inputs = []
         backwardFunction = nil
+        producer = nil
+        results = nil
     }
 
-    private init(value: Tensor, inputs: [Variable], backward: @escaping (Tensor) throws -> [Tensor?]) {
+    private init(
+        value: Tensor, inputs: [Variable], backward: ((Tensor) throws -> [Tensor?])?,
+        producer: (op: Variable, index: Int)? = nil, results: (count: Int, backward: ([Tensor?]) throws -> [Tensor?])? = nil
+    ) {
         self.value = value
         requiresGrad = true
         name = nil
         self.inputs = inputs
         backwardFunction = backward
+        self.producer = producer
+        self.results = results
     }
 
     /// Records an op's result. Without gradient mode, or when no input needs a gradient,
@@ -43,9 +55,25 @@ public final class Variable {
         return Variable(value: value, inputs: inputs, backward: backward)
     }
 
+    /// Records an op with several results (a recurrent layer's outputs and final states). Its
+    /// backward receives the gradients of all results at once, nil for a result that got none,
+    /// and runs once, after every result's gradient is complete.
+    public static func record(
+        _ values: [Tensor], inputs: [Variable], backward: @escaping (_ outputGradients: [Tensor?]) throws -> [Tensor?]
+    ) -> [Variable] {
+        guard GradientMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else {
+            return values.map { Variable($0) }
+        }
+        // The op's own node holds no value; its results are its only dependents.
+        let op = Variable(value: Tensor.zeros([0]), inputs: inputs, backward: nil, results: (values.count, backward))
+        return values.enumerated().map { i, value in
+            Variable(value: value, inputs: [op], backward: nil, producer: (op, i))
+        }
+    }
+
     public var shape: [Int] { value.shape }
     public var rank: Int { value.rank }
-    public var isLeaf: Bool { backwardFunction == nil }
+    public var isLeaf: Bool { backwardFunction == nil && producer == nil && results == nil }
 
     /// Clears the accumulated gradient.
     public func zeroGradient() { grad = nil }
@@ -73,17 +101,29 @@ public final class Variable {
         }
 
         var gradients: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): start]
+        // The gradients of the results of multi-result ops, gathered until the op's node.
+        var resultGradients: [ObjectIdentifier: [Tensor?]] = [:]
         for node in topologicalOrder().reversed() {
-            guard let gradient = gradients.removeValue(forKey: ObjectIdentifier(node)) else { continue }
-            guard let backward = node.backwardFunction else {
-                if let existing = node.grad {
-                    node.grad = try existing + gradient
-                } else {
-                    node.grad = gradient
+            let inputGradients: [Tensor?]
+            if let results = node.results {
+                guard let gathered = resultGradients.removeValue(forKey: ObjectIdentifier(node)) else { continue }
+                inputGradients = try results.backward(gathered)
+            } else {
+                guard let gradient = gradients.removeValue(forKey: ObjectIdentifier(node)) else { continue }
+                if let (op, index) = node.producer {
+                    resultGradients[ObjectIdentifier(op), default: Array(repeating: nil, count: op.results!.count)][index] = gradient
+                    continue
                 }
-                continue
+                guard let backward = node.backwardFunction else {
+                    if let existing = node.grad {
+                        node.grad = try existing + gradient
+                    } else {
+                        node.grad = gradient
+                    }
+                    continue
+                }
+                inputGradients = try backward(gradient)
             }
-            let inputGradients = try backward(gradient)
             for (input, inputGradient) in zip(node.inputs, inputGradients) {
                 guard input.requiresGrad, let inputGradient else { continue }
                 guard inputGradient.shape == input.value.shape else {

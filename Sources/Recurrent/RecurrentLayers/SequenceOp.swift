@@ -99,27 +99,25 @@ func needsSaving(_ inputs: [Variable?]) -> Bool {
     GradientMode.isEnabled && inputs.contains { $0?.requiresGrad ?? false }
 }
 
-/// Puts computed directions on the tape as one op: each result is its own variable over one hub
-/// node, which collects their gradients and runs the BPTT of every direction once — side by
+/// Puts computed directions on the tape as one op with several results (each direction's
+/// outputs and final states), whose backward runs the BPTT of every direction once — side by
 /// side on two threads when there are two (`concurrently`), one after the other otherwise.
 /// Returns (output, hN, cN) per direction.
 func record(
     _ ops: [SequenceComputation], concurrently: Bool = false
 ) -> [(output: Variable, hN: Variable, cN: Variable?)] {
-    guard ops.contains(where: \.saving) else {
-        // Nothing to differentiate: the results as constants.
-        return ops.map { op in
-            (Variable(op.results[0]), Variable(op.results[1]), op.results.count > 2 ? Variable(op.results[2]) : nil)
-        }
-    }
-    let shapes = ops.map { $0.results.map(\.shape) }
-    let box = SequenceGradientBox(shapes.map(\.count))
-    // The hub's backward runs after every result's (it is their input), and clears the box.
-    let hub = Variable.record(Tensor.zeros([1]), inputs: ops.flatMap(\.inputs)) { _ in
-        let g = shapes.indices.map { d in shapes[d].indices.map { box.gradients[d][$0] ?? Tensor.zeros(shapes[d][$0]) } }
-        box.clear()
+    let counts = ops.map(\.results.count), offsets = counts.indices.map { counts[..<$0].reduce(0, +) }
+    let shapes = ops.flatMap { $0.results.map(\.shape) }
+    let results = Variable.record(ops.flatMap(\.results), inputs: ops.flatMap(\.inputs)) { g in
+        // A result that got no gradient (an unused final state) counts as zero.
+        let given = g.enumerated().map { $1 ?? Tensor.zeros(shapes[$0]) }
         let grads = SequenceSlots<[Tensor?]>(ops.count)
-        let run = { (d: Int) in grads[d] = ops[d].inputGradients(g[d]) }
+        let run = { (d: Int) in
+            // A direction none of whose inputs needs a gradient saved nothing to run backward on.
+            grads[d] = ops[d].saving
+                ? ops[d].inputGradients(Array(given[offsets[d]..<(offsets[d] + counts[d])]))
+                : Array(repeating: nil, count: ops[d].inputs.count)
+        }
         if concurrently && ops.count == 2 {
             GEMMThreads.shared.run(chunks: 2, threads: 2, run)
         } else {
@@ -128,13 +126,8 @@ func record(
         return ops.indices.flatMap { grads[$0]! }
     }
     return ops.indices.map { d in
-        let pieces = ops[d].results.indices.map { i in
-            Variable.record(ops[d].results[i], inputs: [hub]) { g in
-                box.gradients[d][i] = g
-                return [Tensor.zeros([1])]
-            }
-        }
-        return (pieces[0], pieces[1], pieces.count > 2 ? pieces[2] : nil)
+        let r = Array(results[offsets[d]..<(offsets[d] + counts[d])])
+        return (r[0], r[1], r.count > 2 ? r[2] : nil)
     }
 }
 
@@ -159,13 +152,6 @@ func recordSequence(
 /// calling thread, never on a helper.
 enum SequencePath {
     @TaskLocal static var generalOnly = false
-}
-
-/// The results' gradients of one recorded op, per direction, handed to its hub node.
-private final class SequenceGradientBox {
-    var gradients: [[Tensor?]]
-    init(_ counts: [Int]) { gradients = counts.map { Array(repeating: nil, count: $0) } }
-    func clear() { gradients = gradients.map { Array(repeating: nil, count: $0.count) } }
 }
 
 /// One slot per direction, each written by the thread that computes that direction.
