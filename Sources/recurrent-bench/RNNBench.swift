@@ -8,7 +8,7 @@ import Recurrent
 enum RNNBench {
     /// One benchmark configuration (bench/configs.py holds the same list for the peers).
     struct Config {
-        let name: String
+        var name: String
         let batch: Int, steps: Int, input: Int, hidden: Int, layers: Int
         var bidirectional = false
         /// Per-example lengths (`Config.lengths`) rather than full sequences.
@@ -28,10 +28,10 @@ enum RNNBench {
             lengths.map { Double($0.reduce(0, +)) / Double(batch * steps) } ?? 1
         }
 
+        /// This configuration renamed, with `change` applied.
         func with(_ name: String, _ change: (inout Config) -> Void) -> Config {
-            var c = Config(name: name, batch: batch, steps: steps, input: input, hidden: hidden, layers: layers)
-            (c.bidirectional, c.variableLengths, c.semantics, c.recurrentDropout) =
-                (bidirectional, variableLengths, semantics, recurrentDropout)
+            var c = self
+            c.name = name
             change(&c)
             return c
         }

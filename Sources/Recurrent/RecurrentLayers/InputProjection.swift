@@ -3,39 +3,19 @@
 // gradients from the gate gradients of all steps as one product each. With padding the fast
 // sweep keeps only the real rows (`SequenceRows`), so no padded row enters these products.
 
-/// X ⊙ d_g for gate g's input mask: [T·B, I], row r belonging to example r mod B.
-func maskedInput(_ x: Tensor, masks: Tensor, gate: Int) -> Tensor {
-    let batch = x.shape[1], width = x.shape[2], rows = x.shape[0] * batch
-    var out = Tensor.zeros([rows, width])
-    let o = out.mutablePointer(), p = x.pointer, m = masks.pointer + gate * batch * width
-    for r in 0..<rows {
-        for j in 0..<width { o[r * width + j] = p[r * width + j] * m[(r % batch) * width + j] }
-    }
-    return out
-}
-
-/// The input projection of all steps at once: [T·B, I] · W_ihᵀ + bias → [T, B, G·H]; with
-/// per-gate input masks, gate g projects X ⊙ d_g.
+/// The input projection of all steps at once, for the general path: [T·B, I] · W_ihᵀ + bias →
+/// [T, B, G·H]; with per-gate input masks, gate g projects X ⊙ d_g.
 func projectInputs(_ x: Tensor, weight: Tensor, bias: Tensor?, masks: Tensor? = nil) -> Tensor {
-    let rows = x.shape[0] * x.shape[1], gates = weight.shape[0], inputSize = x.shape[2]
-    // Every element is written: by the bias rows and the product, or by the product alone.
-    var out = masks == nil ? uninitializedTensor([x.shape[0], x.shape[1], gates]) : Tensor.zeros([x.shape[0], x.shape[1], gates])
+    let gates = weight.shape[0], rows = SequenceRows(valid: nil, steps: x.shape[0], batch: x.shape[1])
+    var out = uninitializedTensor([x.shape[0], x.shape[1], gates])
     let o = out.mutablePointer()
+    projectInputs(x, rows: rows, weight: weight, masks: masks, into: o, reuse: false)
     if let bias {
-        bias.withUnsafeBufferPointer { b in
-            for r in 0..<rows { (o + r * gates).update(from: b.baseAddress!, count: gates) }
+        let b = bias.pointer
+        for r in 0..<rows.count {
+            let row = o + r * gates
+            for j in 0..<gates { row[j] += b[j] }
         }
-    }
-    let beta: Float = bias == nil ? 0 : 1
-    guard let masks else {
-        gemm(x.pointer, weight.pointer, o, m: rows, n: gates, k: inputSize, transposeB: true, beta: beta)
-        return out
-    }
-    let blocks = masks.shape[0], block = gates / blocks
-    for g in 0..<blocks {
-        let xg = maskedInput(x, masks: masks, gate: g)
-        gemm(xg.pointer, weight.pointer + g * block * inputSize, o + g * block, m: rows, n: block, k: inputSize,
-             transposeB: true, beta: beta, ldc: gates)
     }
     return out
 }
@@ -87,36 +67,15 @@ func withProjectionBuffer(
     return t
 }
 
-/// Weight and input gradients from the pre-activation gradients of all steps at once:
-/// dW_ih = dAᵀ·X, db = Σ dA, dX = dA·W_ih (per gate through its input mask when masked).
-/// Without `needsInputGradient` (x is data, not a variable) dX is skipped and returned empty.
+/// Weight and input gradients from the pre-activation gradients of all steps at once, for the
+/// general path: dW_ih = dAᵀ·X, db = Σ dA, dX = dA·W_ih (per gate through its input mask when
+/// masked). Without `needsInputGradient` (x is data, not a variable) dX is skipped and returned empty.
 func inputSideGradients(
     _ dA: Tensor, x: Tensor, weight: Tensor, masks: Tensor? = nil, needsInputGradient: Bool = true
 ) -> (dX: Tensor, dWeight: Tensor, dBias: Tensor) {
-    guard let masks else {
-        return inputSideGradients(
-            dA.pointer, rows: SequenceRows(valid: nil, steps: x.shape[0], batch: x.shape[1]), x: x, weight: weight,
-            needsInputGradient: needsInputGradient)
-    }
-    let rows = x.shape[0] * x.shape[1], gates = weight.shape[0], inputSize = x.shape[2]
-    var dWeight = Tensor.zeros([gates, inputSize])
-    let dBias = columnSums(dA, rows: rows, columns: gates)
-    var dX = Tensor.zeros(x.shape)
-    let blocks = masks.shape[0], block = gates / blocks, batch = x.shape[1]
-    var partial = Tensor.zeros([rows, inputSize])
-    let dw = dWeight.mutablePointer(), dx = dX.mutablePointer(), tmp = partial.mutablePointer()
-    for g in 0..<blocks {
-        let xg = maskedInput(x, masks: masks, gate: g)
-        gemm(dA.pointer + g * block, xg.pointer, dw + g * block * inputSize, m: block, n: inputSize, k: rows,
-             transposeA: true, lda: gates)
-        gemm(dA.pointer + g * block, weight.pointer + g * block * inputSize, tmp, m: rows, n: inputSize, k: block,
-             lda: gates)
-        let m = masks.pointer + g * batch * inputSize
-        for r in 0..<rows {
-            for j in 0..<inputSize { dx[r * inputSize + j] += tmp[r * inputSize + j] * m[(r % batch) * inputSize + j] }
-        }
-    }
-    return (dX, dWeight, dBias)
+    inputSideGradients(
+        dA.pointer, rows: SequenceRows(valid: nil, steps: x.shape[0], batch: x.shape[1]), x: x, weight: weight,
+        masks: masks, needsInputGradient: needsInputGradient)
 }
 
 /// The input-side gradients from the gate gradients of the real rows, dA [rows.count, G]

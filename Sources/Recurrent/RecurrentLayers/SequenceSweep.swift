@@ -276,6 +276,8 @@ struct ForwardSweep {
     /// packed on their own (gate g multiplies h ⊙ d_g).
     private let masks: Tensor?
     private let gateWeights: [[PackedMatrix]]
+    /// Every batch row, for steps without padding that still gather (dropout masks).
+    private let allRows: [Int]
 
     init(_ input: SequenceInput, weightHH: Tensor, gates: Int, reuse: Bool) {
         let H = weightHH.shape[1]
@@ -293,6 +295,7 @@ struct ForwardSweep {
         (steps, batch, hidden, self.gates, reverse) = (input.steps, input.batch, H, gates, input.reverse)
         copiesState = input.copiesState
         gathered = partBlocks(rows.isPadded || masks != nil ? plan.parts : 0, count: chunk * H)
+        allRows = Array(0..<input.batch)
     }
 
     /// Runs `body(time, row, units, product, hPrev)` for every step, part and real batch row,
@@ -326,7 +329,7 @@ struct ForwardSweep {
             for b in 0..<B where !rows.isReal(t, b) {
                 (states + (t * B + b) * H + range.lowerBound).update(from: prev + b * H + range.lowerBound, count: range.count)
             }
-            let list = real ?? Array(0..<B), block = gathered.pointers[p]
+            let list = real ?? allRows, block = gathered.pointers[p]
             var i0 = 0
             while i0 < list.count {
                 let n = min(chunk, list.count - i0)
@@ -398,6 +401,8 @@ struct BackwardSweep {
     /// (dh_{t−1} = Σ_g (dA_g·W_g) ⊙ d_g).
     let masks: Tensor?
     private let gateWeights: [[PackedMatrix]]
+    /// Every batch row, for steps without padding that still go row by row (dropout masks).
+    private let allRows: [Int]
 
     init(_ input: SequenceInput, weightHH: Tensor, gates: Int) {
         let H = weightHH.shape[1], G = weightHH.shape[0]
@@ -414,6 +419,7 @@ struct BackwardSweep {
             plan, batch: input.batch, productWidth: { rows.isPadded || masks != nil ? $0.count : 0 }, weights: weights)
         (steps, batch, hidden, gateWidth, reverse) = (input.steps, input.batch, H, G, input.reverse)
         copiesState = input.copiesState
+        allRows = Array(0..<input.batch)
     }
 
     func time(_ s: Int) -> Int { reverse ? s : steps - 1 - s }
@@ -450,7 +456,7 @@ struct BackwardSweep {
                 m: batch, a: dA + start * G, lda: G, beta: 1, c: dh + range.lowerBound, ldc: H, scratch: buffers.scratch[p])
             return
         }
-        let list = examples ?? Array(0..<batch), product = buffers.product[p], width = range.count
+        let list = examples ?? allRows, product = buffers.product[p], width = range.count
         guard let masks else {
             weights[p].multiply(
                 m: list.count, a: dA + start * G, lda: G, beta: 0, c: product, ldc: width, scratch: buffers.scratch[p])
@@ -479,7 +485,7 @@ struct BackwardSweep {
             gemm(dA + start * G, weightHH.pointer, dh, m: batch, n: H, k: G, beta: 1)
             return
         }
-        let list = examples ?? Array(0..<batch)
+        let list = examples ?? allRows
         var product = uninitializedTensor([max(1, list.count), H])
         let pp = product.mutablePointer()
         for g in 0..<(masks == nil ? 1 : G / H) {
