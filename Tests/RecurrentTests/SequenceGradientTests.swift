@@ -26,8 +26,9 @@ import Testing
                 let c0 = kind.hasCellState ? v[4] : nil
                 let b = bias ? Array(v.suffix(2)) : []
                 let r = try recordSequence(
-                    kind: kind, x: v[0], h0: v[1], c0: c0, weightIH: v[2], weightHH: v[3],
-                    biasIH: b.first, biasHH: b.last, valid: valid, reverse: reverse, kerasMasking: keras)
+                    configuration(kind, H, keras: keras),
+                    DirectionParameters(weightIH: v[2], weightHH: v[3], biasIH: b.first, biasHH: b.last, weightHR: nil),
+                    x: v[0], h0: v[1], c0: c0, valid: valid, reverse: reverse)
                 var parts = [try r.output.reshaped([-1]), try r.hN.reshaped([-1])]
                 if let c = r.cN { parts.append(try c.reshaped([-1])) }
                 return try Variable.concatenate(parts, axis: 0)
@@ -50,8 +51,9 @@ import Testing
         let epsilon: Float = kind == .simpleRNN(relu: true) ? 1e-3 : 1e-2
         try checkGradients(inputs, epsilon: epsilon) { v in
             let r = try recordSequence(
-                kind: kind, x: v[0], h0: v[1], c0: kind.hasCellState ? v[6] : nil, weightIH: v[2], weightHH: v[3],
-                biasIH: v[4], biasHH: v[5], valid: nil, reverse: false, kerasMasking: true, dropoutMasks: masks)
+                configuration(kind, H, keras: true),
+                DirectionParameters(weightIH: v[2], weightHH: v[3], biasIH: v[4], biasHH: v[5], weightHR: nil),
+                x: v[0], h0: v[1], c0: kind.hasCellState ? v[6] : nil, valid: nil, reverse: false, dropoutMasks: masks)
             return try Variable.concatenate([try r.output.reshaped([-1]), try r.hN.reshaped([-1])], axis: 0)
         }
     }
@@ -67,9 +69,10 @@ import Testing
         let inputMasks = mask([4, B, I]), recurrentMasks = mask([4, B, H])
         let x = random([T, B, I], seed: 1), wih = random([4 * H, I], seed: 3), whh = random([4 * H, H], seed: 4)
         let fused = try recordSequence(
-            kind: .lstm, x: Variable(x), h0: Variable(Tensor.zeros([B, H])), c0: Variable(Tensor.zeros([B, H])),
-            weightIH: Variable(wih), weightHH: Variable(whh), biasIH: nil, biasHH: nil, valid: nil, reverse: false,
-            kerasMasking: true, dropoutMasks: (inputMasks, recurrentMasks))
+            configuration(.lstm, H, keras: true),
+            DirectionParameters(weightIH: Variable(wih), weightHH: Variable(whh), biasIH: nil, biasHH: nil, weightHR: nil),
+            x: Variable(x), h0: Variable(Tensor.zeros([B, H])), c0: Variable(Tensor.zeros([B, H])), valid: nil,
+            reverse: false, dropoutMasks: (inputMasks, recurrentMasks))
         var h = Tensor.zeros([B, H]), c = Tensor.zeros([B, H])
         var outputs: [Tensor] = []
         for t in 0..<T {
@@ -84,6 +87,11 @@ import Testing
             outputs.append(try h.reshaped([1, B, H]))
         }
         expectClose(fused.output.value, try Tensor.concatenate(outputs), atol: 1e-5, rtol: 1e-5, "masked LSTM")
+    }
+
+    /// A one-layer configuration of `kind` with mask semantics packed or Keras.
+    func configuration(_ kind: CellKind, _ hidden: Int, keras: Bool) -> RecurrentConfiguration {
+        RecurrentConfiguration(kind: kind, hiddenSize: hidden, maskSemantics: keras ? .keras : .packed)
     }
 
     @Test func recurrentDropoutActsOnlyInTraining() throws {

@@ -10,8 +10,8 @@ indirect enum LayerSpec: Codable {
     case activation(ActivationFunction)
     case masking(maskValue: Float)
     case timeDistributed(LayerSpec)
-    case bidirectional(forward: RecurrentSpec, backward: RecurrentSpec, mergeMode: Bidirectional.MergeMode)
-    case recurrent(RecurrentSpec)
+    case bidirectional(forward: RecurrentConfiguration, backward: RecurrentConfiguration, mergeMode: Bidirectional.MergeMode)
+    case recurrent(RecurrentConfiguration)
     case sequential(name: String, inputShape: [Int?]?, layers: [LayerSpec])
 
     init(describing layer: any Layer) throws {
@@ -26,8 +26,8 @@ indirect enum LayerSpec: Codable {
         case let l as Masking: self = .masking(maskValue: l.maskValue)
         case let l as TimeDistributed: self = .timeDistributed(try LayerSpec(describing: l.layer))
         case let l as Bidirectional:
-            self = .bidirectional(forward: RecurrentSpec(l.forwardLayer), backward: RecurrentSpec(l.backwardLayer), mergeMode: l.mergeMode)
-        case let l as RecurrentLayer: self = .recurrent(RecurrentSpec(l))
+            self = .bidirectional(forward: l.forwardLayer.configuration, backward: l.backwardLayer.configuration, mergeMode: l.mergeMode)
+        case let l as RecurrentLayer: self = .recurrent(l.configuration)
         case let l as Sequential: self = .sequential(name: l.name, inputShape: l.inputShape, layers: try l.layers.map(LayerSpec.init))
         default:
             throw RecurrentError.invalidArgument(
@@ -48,45 +48,12 @@ indirect enum LayerSpec: Codable {
         case let .masking(value): return Masking(maskValue: value)
         case let .timeDistributed(inner): return TimeDistributed(inner.make())
         case let .bidirectional(forward, backward, mergeMode):
-            return Bidirectional(forward.make(), mergeMode: mergeMode, backwardLayer: backward.make())
-        case let .recurrent(spec): return spec.make()
+            return Bidirectional(RecurrentLayer(forward), mergeMode: mergeMode, backwardLayer: RecurrentLayer(backward))
+        case let .recurrent(configuration): return RecurrentLayer(configuration)
         case let .sequential(name, inputShape, layers):
             let model = Sequential(name: name, layers: (inputShape.map { [Input(shape: $0)] } ?? []) + layers.map { $0.make() })
             return model
         }
-    }
-}
-
-/// Everything that configures a `RecurrentLayer`.
-struct RecurrentSpec: Codable {
-    var kind: CellKind
-    var inputSize: Int?
-    var hiddenSize, numLayers, projSize: Int
-    var bidirectional, useBias, batchFirst, returnSequences, returnState, goBackwards, stateful, unitForgetBias: Bool
-    var convention: Convention
-    var interLayerDropout, inputDropout, recurrentDropout: Float
-    var activation, recurrentActivation: ActivationFunction
-    var maskSemantics: MaskSemantics
-
-    init(_ l: RecurrentLayer) {
-        (kind, inputSize, hiddenSize, numLayers, projSize) = (l.kind, l.inputSize, l.hiddenSize, l.numLayers, l.projSize)
-        (bidirectional, useBias, batchFirst, returnSequences) = (l.bidirectional, l.useBias, l.batchFirst, l.returnSequences)
-        (returnState, goBackwards, stateful, unitForgetBias) = (l.returnState, l.goBackwards, l.stateful, l.unitForgetBias)
-        convention = l.convention
-        (interLayerDropout, inputDropout, recurrentDropout) = (l.interLayerDropout, l.inputDropout, l.recurrentDropout)
-        (activation, recurrentActivation, maskSemantics) = (l.activation, l.recurrentActivation, l.maskSemantics)
-    }
-
-    func make() -> RecurrentLayer {
-        let layer = RecurrentLayer(
-            kind: kind, inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers, bidirectional: bidirectional,
-            useBias: useBias, batchFirst: batchFirst, convention: convention, dropout: interLayerDropout,
-            returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards, stateful: stateful,
-            inputDropout: inputDropout, unitForgetBias: unitForgetBias, projSize: projSize, activation: activation,
-            recurrentActivation: recurrentActivation, seed: nil)
-        layer.recurrentDropout = recurrentDropout
-        layer.maskSemantics = maskSemantics
-        return layer
     }
 }
 

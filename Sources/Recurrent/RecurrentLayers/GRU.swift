@@ -9,11 +9,9 @@ public final class GRU: RecurrentLayer {
         inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true, batchFirst: Bool = false,
         dropout: Float = 0, bidirectional: Bool = false, seed: UInt64? = nil
     ) {
-        super.init(
+        super.init(RecurrentConfiguration(
             kind: .gru(resetAfter: true), inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers,
-            bidirectional: bidirectional, useBias: bias, batchFirst: batchFirst, convention: .pytorch,
-            dropout: dropout, returnSequences: true, returnState: false, goBackwards: false, stateful: false,
-            inputDropout: 0, unitForgetBias: false, seed: seed)
+            bidirectional: bidirectional, useBias: bias, batchFirst: batchFirst, interLayerDropout: dropout), seed: seed)
     }
 
     /// Keras face: `GRU(units, activation, recurrent_activation, use_bias, reset_after, dropout,
@@ -25,13 +23,11 @@ public final class GRU: RecurrentLayer {
         recurrentDropout: Float = 0, returnSequences: Bool = false, returnState: Bool = false,
         goBackwards: Bool = false, stateful: Bool = false, seed: UInt64? = nil
     ) {
-        super.init(
-            kind: .gru(resetAfter: resetAfter), inputSize: nil, hiddenSize: units, numLayers: 1,
-            bidirectional: false, useBias: useBias, batchFirst: true, convention: .keras, dropout: 0,
-            returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
-            stateful: stateful, inputDropout: dropout, unitForgetBias: false, activation: activation,
-            recurrentActivation: recurrentActivation, seed: seed)
-        self.recurrentDropout = recurrentDropout
+        super.init(.keras(
+            .gru(resetAfter: resetAfter), units: units, activation: activation,
+            recurrentActivation: recurrentActivation, useBias: useBias, dropout: dropout,
+            recurrentDropout: recurrentDropout, returnSequences: returnSequences, returnState: returnState,
+            goBackwards: goBackwards, stateful: stateful), seed: seed)
     }
 
     /// PyTorch call: `(output, h_n)`; `h0` is [layers·directions, B, H] (or [layers·directions, H]

@@ -9,11 +9,9 @@ public final class LSTM: RecurrentLayer {
         inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true, batchFirst: Bool = false,
         dropout: Float = 0, bidirectional: Bool = false, projSize: Int = 0, seed: UInt64? = nil
     ) {
-        super.init(
-            kind: .lstm, inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers,
-            bidirectional: bidirectional, useBias: bias, batchFirst: batchFirst, convention: .pytorch,
-            dropout: dropout, returnSequences: true, returnState: false, goBackwards: false, stateful: false,
-            inputDropout: 0, unitForgetBias: false, projSize: projSize, seed: seed)
+        super.init(RecurrentConfiguration(
+            kind: .lstm, inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers, projSize: projSize,
+            bidirectional: bidirectional, useBias: bias, batchFirst: batchFirst, interLayerDropout: dropout), seed: seed)
     }
 
     /// Keras face: `LSTM(units, activation, recurrent_activation, use_bias, unit_forget_bias,
@@ -25,13 +23,11 @@ public final class LSTM: RecurrentLayer {
         recurrentDropout: Float = 0, returnSequences: Bool = false, returnState: Bool = false,
         goBackwards: Bool = false, stateful: Bool = false, seed: UInt64? = nil
     ) {
-        super.init(
-            kind: .lstm, inputSize: nil, hiddenSize: units, numLayers: 1, bidirectional: false, useBias: useBias,
-            batchFirst: true, convention: .keras, dropout: 0, returnSequences: returnSequences,
-            returnState: returnState, goBackwards: goBackwards, stateful: stateful, inputDropout: dropout,
-            unitForgetBias: unitForgetBias, activation: activation, recurrentActivation: recurrentActivation,
+        super.init(.keras(
+            .lstm, units: units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
+            unitForgetBias: unitForgetBias, dropout: dropout, recurrentDropout: recurrentDropout,
+            returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards, stateful: stateful),
             seed: seed)
-        self.recurrentDropout = recurrentDropout
     }
 
     /// PyTorch call: `(output, (h_n, c_n))`; `state` is `(h0, c0)`, each [layers·directions, B, H]

@@ -32,41 +32,11 @@ public struct DirectionParameters {
 /// them (`weight_ih_l0`, `weight_hh_l1_reverse`, `bias_ih_l0`, …); under the Keras convention
 /// SimpleRNN, LSTM and classic GRU have one bias (`bias_ih_l0`), as Keras does.
 public class RecurrentLayer: Layer {
-    public let kind: CellKind
-    public let hiddenSize: Int
-    public let numLayers: Int
-    public let bidirectional: Bool
-    public let useBias: Bool
-    /// Input and output are [B, T, F] rather than [T, B, F].
-    public let batchFirst: Bool
-    public let convention: Convention
-    /// Dropout on the outputs of every layer but the last, in training (PyTorch's `dropout`).
-    public var interLayerDropout: Float
+    /// The whole configuration; the properties below read (and, where a setting may change
+    /// after construction, write) it.
+    public private(set) var configuration: RecurrentConfiguration
     /// Whether dropout is active (PyTorch's `train()` / `eval()`, Keras's `training=`).
     public var isTraining = false
-    public var maskSemantics: MaskSemantics
-    /// Keras: return the whole output sequence rather than the last output.
-    public var returnSequences: Bool
-    /// Keras: the call also returns the final states.
-    public var returnState: Bool
-    /// Keras: process the sequence backwards and return the outputs in processing order.
-    public var goBackwards: Bool
-    /// Keras: each batch starts from the previous batch's final states.
-    public var stateful: Bool
-    /// Keras: dropout on the inputs, one mask per sequence, in training (one per gate when
-    /// `recurrentDropout` is on, as Keras does).
-    public var inputDropout: Float
-    /// Keras: variational dropout on h before the recurrent product, one mask per gate and
-    /// sequence, in training.
-    public var recurrentDropout: Float = 0
-    public let unitForgetBias: Bool
-    /// LSTM with projections (PyTorch's `proj_size`): h is projected to this size; 0 for none.
-    public let projSize: Int
-    /// The candidate / cell activation (tanh by default; SimpleRNN's only activation).
-    public let activation: ActivationFunction
-    /// The gates' activation (sigmoid by default).
-    public let recurrentActivation: ActivationFunction
-    public private(set) var inputSize: Int?
     /// `[layer][direction]`
     public private(set) var layers: [[DirectionParameters]] = []
     private var generator: SeededGenerator
@@ -77,91 +47,87 @@ public class RecurrentLayer: Layer {
         set { generator.stateWords = newValue }
     }
     private var carriedState: (h: Tensor, c: Tensor?)?
-    /// What is wrong with the constructor's arguments, thrown at the first use (a bad
-    /// argument is an error, never a crash).
-    private let configurationProblem: String?
 
-    init(
-        kind: CellKind, inputSize: Int?, hiddenSize: Int, numLayers: Int, bidirectional: Bool, useBias: Bool,
-        batchFirst: Bool, convention: Convention, dropout: Float, returnSequences: Bool, returnState: Bool,
-        goBackwards: Bool, stateful: Bool, inputDropout: Float, unitForgetBias: Bool, projSize: Int = 0,
-        activation: ActivationFunction? = nil, recurrentActivation: ActivationFunction = .sigmoid, seed: UInt64?
-    ) {
-        let activation = activation ?? (kind == .simpleRNN(relu: true) ? .relu : .tanh)
-        self.activation = activation
-        self.recurrentActivation = recurrentActivation
-        configurationProblem = if hiddenSize <= 0 {
-            "hidden size must be positive, got \(hiddenSize)"
-        } else if numLayers <= 0 {
-            "number of layers must be positive, got \(numLayers)"
-        } else if let inputSize, inputSize <= 0 {
-            "input size must be positive, got \(inputSize)"
-        } else if projSize != 0 && (kind != .lstm || projSize < 0 || projSize >= hiddenSize) {
-            "projSize \(projSize) must be 0, or in 1..<hiddenSize for an LSTM"
-        } else if !activation.isElementwise || !recurrentActivation.isElementwise {
-            "softmax cannot be a recurrent activation"
-        } else {
-            nil
-        }
-        self.kind = kind
-        self.hiddenSize = hiddenSize
-        self.numLayers = numLayers
-        self.bidirectional = bidirectional
-        self.useBias = useBias
-        self.batchFirst = batchFirst
-        self.convention = convention
-        self.interLayerDropout = dropout
-        self.maskSemantics = convention == .keras ? .keras : .packed
-        self.returnSequences = returnSequences
-        self.returnState = returnState
-        self.goBackwards = goBackwards
-        self.stateful = stateful
-        self.inputDropout = inputDropout
-        self.unitForgetBias = unitForgetBias
-        self.projSize = projSize
+    /// A layer stack of this configuration with fresh weights (built now when the input size is
+    /// known). A bad configuration is thrown at the first call, never a crash.
+    public init(_ configuration: RecurrentConfiguration, seed: UInt64? = nil) {
+        self.configuration = configuration
         generator = seed.map(SeededGenerator.init(seed:)) ?? GlobalGenerator.shared.split()
-        if dropout > 0 && numLayers == 1 {
+        if configuration.interLayerDropout > 0 && configuration.numLayers == 1 {
             FileHandle.standardError.write(Data(
-                "warning: dropout \(dropout) has no effect with one layer: it applies between stacked layers\n".utf8))
+                "warning: dropout \(configuration.interLayerDropout) has no effect with one layer: it applies between stacked layers\n".utf8))
         }
-        if let inputSize, configurationProblem == nil { build(inputSize: inputSize) }
+        if let inputSize = configuration.inputSize, configuration.problem == nil { build(inputSize: inputSize) }
     }
 
     /// Throws what is wrong with the configuration, including rates set after construction.
     func validateConfiguration() throws {
-        if let configurationProblem { throw RecurrentError.invalidArgument("\(name): \(configurationProblem)") }
-        for (label, rate) in [("dropout", interLayerDropout), ("dropout", inputDropout), ("recurrentDropout", recurrentDropout)]
-        where !(0..<1).contains(rate) {
-            throw RecurrentError.invalidArgument("\(name): \(label) must be in [0, 1), got \(rate)")
-        }
+        if let problem = configuration.problem { throw RecurrentError.invalidArgument("\(name): \(problem)") }
     }
 
     /// A layer of the same configuration with fresh weights (Keras's Bidirectional makes its
     /// backward layer this way).
     func sibling(goBackwards: Bool) -> RecurrentLayer {
-        let copy = RecurrentLayer(
-            kind: kind, inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers,
-            bidirectional: bidirectional, useBias: useBias, batchFirst: batchFirst, convention: convention,
-            dropout: interLayerDropout, returnSequences: returnSequences, returnState: returnState,
-            goBackwards: goBackwards, stateful: stateful, inputDropout: inputDropout,
-            unitForgetBias: unitForgetBias, projSize: projSize, activation: activation,
-            recurrentActivation: recurrentActivation, seed: generator.next())
-        copy.maskSemantics = maskSemantics
-        copy.recurrentDropout = recurrentDropout
-        return copy
+        var c = configuration
+        c.goBackwards = goBackwards
+        return RecurrentLayer(c, seed: generator.next())
     }
 
-    public var directions: Int { bidirectional ? 2 : 1 }
+    public var kind: CellKind { configuration.kind }
+    public var hiddenSize: Int { configuration.hiddenSize }
+    public var numLayers: Int { configuration.numLayers }
+    public var bidirectional: Bool { configuration.bidirectional }
+    public var useBias: Bool { configuration.useBias }
+    public var batchFirst: Bool { configuration.batchFirst }
+    public var convention: Convention { configuration.convention }
+    public var unitForgetBias: Bool { configuration.unitForgetBias }
+    public var projSize: Int { configuration.projSize }
+    public var activation: ActivationFunction { configuration.activation }
+    public var recurrentActivation: ActivationFunction { configuration.recurrentActivation }
+    public var inputSize: Int? { configuration.inputSize }
+    public var interLayerDropout: Float {
+        get { configuration.interLayerDropout }
+        set { configuration.interLayerDropout = newValue }
+    }
+    public var maskSemantics: MaskSemantics {
+        get { configuration.maskSemantics }
+        set { configuration.maskSemantics = newValue }
+    }
+    public var returnSequences: Bool {
+        get { configuration.returnSequences }
+        set { configuration.returnSequences = newValue }
+    }
+    public var returnState: Bool {
+        get { configuration.returnState }
+        set { configuration.returnState = newValue }
+    }
+    public var goBackwards: Bool {
+        get { configuration.goBackwards }
+        set { configuration.goBackwards = newValue }
+    }
+    public var stateful: Bool {
+        get { configuration.stateful }
+        set { configuration.stateful = newValue }
+    }
+    public var inputDropout: Float {
+        get { configuration.inputDropout }
+        set { configuration.inputDropout = newValue }
+    }
+    public var recurrentDropout: Float {
+        get { configuration.recurrentDropout }
+        set { configuration.recurrentDropout = newValue }
+    }
+    public var directions: Int { configuration.directions }
     /// Size of the hidden state h (the projection size when there is one).
-    public var stateSize: Int { projSize > 0 ? projSize : hiddenSize }
+    public var stateSize: Int { configuration.stateSize }
     /// Features per step of the output.
-    public var outputSize: Int { directions * stateSize }
+    public var outputSize: Int { configuration.outputSize }
 
     // MARK: Parameters
 
     func build(inputSize: Int) {
         precondition(inputSize > 0, "input size must be positive")
-        self.inputSize = inputSize
+        configuration.inputSize = inputSize
         let H = hiddenSize, rows = kind.gateCount * H
         layers = (0..<numLayers).map { layer in
             let width = layer == 0 ? inputSize : outputSize
@@ -281,16 +247,12 @@ public class RecurrentLayer: Layer {
                                               generator: &generator)
             ) : (input: nil, recurrent: nil)
             let saving = needsSaving([x, h0, c0, p.weightIH, p.weightHH, p.biasIH, p.biasHH, p.weightHR])
-            let (kind, valid, allowsFast) = (kind, pass.valid, pass.allowsFast)
-            let (reverse, keras) = ((direction == 1) != goBackwards, maskSemantics == .keras)
-            let (activation, recurrentActivation) = (activation, recurrentActivation)
+            let (configuration, valid, allowsFast) = (configuration, pass.valid, pass.allowsFast)
+            let reverse = (direction == 1) != goBackwards
             computations.append {
                 computeSequence(
-                    kind: kind, x: x, h0: h0, c0: c0, weightIH: p.weightIH, weightHH: p.weightHH,
-                    biasIH: p.biasIH, biasHH: p.biasHH, weightHR: p.weightHR, valid: valid, reverse: reverse,
-                    kerasMasking: keras, dropoutMasks: masks, activation: activation,
-                    recurrentActivation: recurrentActivation, saving: saving, allowsFast: allowsFast,
-                    sweepThreads: sideBySide ? 1 : nil)
+                    configuration, p, x: x, h0: h0, c0: c0, valid: valid, reverse: reverse, dropoutMasks: masks,
+                    saving: saving, allowsFast: allowsFast, sweepThreads: sideBySide ? 1 : nil)
             }
         }
         return computations

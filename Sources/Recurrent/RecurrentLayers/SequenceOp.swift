@@ -25,24 +25,24 @@ struct SequenceComputation {
     }
 }
 
-/// Runs the forward pass of one direction: the fast sweep where it applies (and `allowsFast`,
+/// Runs the forward pass of one direction of a layer of `configuration` (its cell, activations
+/// and mask semantics) with parameters `p`: the fast sweep where it applies (and `allowsFast`,
 /// which the caller reads from `SequencePath` on its own thread), else the general path.
 /// `sweepThreads` caps the threads of the sweep (1 when directions run side by side).
 func computeSequence(
-    kind: CellKind, x: Variable, h0: Variable, c0: Variable?,
-    weightIH: Variable, weightHH: Variable, biasIH: Variable?, biasHH: Variable?, weightHR: Variable? = nil,
-    valid: [Bool]?, reverse: Bool, kerasMasking: Bool, dropoutMasks: (input: Tensor?, recurrent: Tensor?) = (nil, nil),
-    activation: ActivationFunction? = nil, recurrentActivation: ActivationFunction = .sigmoid,
+    _ configuration: RecurrentConfiguration, _ p: DirectionParameters, x: Variable, h0: Variable, c0: Variable?,
+    valid: [Bool]?, reverse: Bool, dropoutMasks: (input: Tensor?, recurrent: Tensor?) = (nil, nil),
     saving: Bool, allowsFast: Bool, sweepThreads: Int? = nil
 ) -> SequenceComputation {
+    let kind = configuration.kind, kerasMasking = configuration.maskSemantics == .keras
+    let (weightIH, weightHH, biasIH, biasHH, weightHR) = (p.weightIH, p.weightHH, p.biasIH, p.biasHH, p.weightHR)
     let steps = x.shape[0], batch = x.shape[1]
     let copies = kerasMasking ? valid.map {
         SequenceInput.carriedOutputs(valid: $0, steps: steps, batch: batch, reverse: reverse)
     } : nil
     let input = SequenceInput(
         x: x.value, h0: h0.value, c0: c0?.value, valid: valid, reverse: reverse, copiesState: copies,
-        activation: activation ?? (kind == .simpleRNN(relu: true) ? .relu : .tanh),
-        recurrentActivation: recurrentActivation,
+        activation: configuration.activation, recurrentActivation: configuration.recurrentActivation,
         inputMasks: dropoutMasks.input, recurrentMasks: dropoutMasks.recurrent, sweepThreads: sweepThreads)
     let weights = SequenceWeights(
         weightIH: weightIH.value, weightHH: weightHH.value, biasIH: biasIH?.value, biasHH: biasHH?.value,
@@ -133,17 +133,13 @@ func record(
 
 /// `computeSequence` and `record` for one direction.
 func recordSequence(
-    kind: CellKind, x: Variable, h0: Variable, c0: Variable?,
-    weightIH: Variable, weightHH: Variable, biasIH: Variable?, biasHH: Variable?, weightHR: Variable? = nil,
-    valid: [Bool]?, reverse: Bool, kerasMasking: Bool, dropoutMasks: (input: Tensor?, recurrent: Tensor?) = (nil, nil),
-    activation: ActivationFunction? = nil, recurrentActivation: ActivationFunction = .sigmoid
+    _ configuration: RecurrentConfiguration, _ p: DirectionParameters, x: Variable, h0: Variable, c0: Variable?,
+    valid: [Bool]?, reverse: Bool, dropoutMasks: (input: Tensor?, recurrent: Tensor?) = (nil, nil)
 ) throws -> (output: Variable, hN: Variable, cN: Variable?) {
-    let saving = needsSaving([x, h0, c0, weightIH, weightHH, biasIH, biasHH, weightHR])
+    let saving = needsSaving([x, h0, c0, p.weightIH, p.weightHH, p.biasIH, p.biasHH, p.weightHR])
     let op = computeSequence(
-        kind: kind, x: x, h0: h0, c0: c0, weightIH: weightIH, weightHH: weightHH, biasIH: biasIH, biasHH: biasHH,
-        weightHR: weightHR, valid: valid, reverse: reverse, kerasMasking: kerasMasking, dropoutMasks: dropoutMasks,
-        activation: activation, recurrentActivation: recurrentActivation, saving: saving,
-        allowsFast: !SequencePath.generalOnly)
+        configuration, p, x: x, h0: h0, c0: c0, valid: valid, reverse: reverse, dropoutMasks: dropoutMasks,
+        saving: saving, allowsFast: !SequencePath.generalOnly)
     return record([op])[0]
 }
 

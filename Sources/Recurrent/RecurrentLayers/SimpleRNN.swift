@@ -10,11 +10,10 @@ public final class SimpleRNN: RecurrentLayer {
         bias: Bool = true, batchFirst: Bool = false, dropout: Float = 0, bidirectional: Bool = false,
         seed: UInt64? = nil
     ) {
-        super.init(
+        super.init(RecurrentConfiguration(
             kind: .simpleRNN(relu: nonlinearity == .relu), inputSize: inputSize, hiddenSize: hiddenSize,
             numLayers: numLayers, bidirectional: bidirectional, useBias: bias, batchFirst: batchFirst,
-            convention: .pytorch, dropout: dropout, returnSequences: true, returnState: false, goBackwards: false,
-            stateful: false, inputDropout: 0, unitForgetBias: false, activation: nonlinearity, seed: seed)
+            interLayerDropout: dropout, activation: nonlinearity), seed: seed)
     }
 
     /// Keras face: `SimpleRNN(units, activation, use_bias, dropout, recurrent_dropout,
@@ -25,12 +24,10 @@ public final class SimpleRNN: RecurrentLayer {
         recurrentDropout: Float = 0, returnSequences: Bool = false, returnState: Bool = false,
         goBackwards: Bool = false, stateful: Bool = false, seed: UInt64? = nil
     ) {
-        super.init(
-            kind: .simpleRNN(relu: activation == .relu), inputSize: nil, hiddenSize: units, numLayers: 1,
-            bidirectional: false, useBias: useBias, batchFirst: true, convention: .keras, dropout: 0,
-            returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
-            stateful: stateful, inputDropout: dropout, unitForgetBias: false, activation: activation, seed: seed)
-        self.recurrentDropout = recurrentDropout
+        super.init(.keras(
+            .simpleRNN(relu: activation == .relu), units: units, activation: activation, useBias: useBias,
+            dropout: dropout, recurrentDropout: recurrentDropout, returnSequences: returnSequences,
+            returnState: returnState, goBackwards: goBackwards, stateful: stateful), seed: seed)
     }
 
     /// PyTorch call: `(output, h_n)`; `h0` is [layers·directions, B, H] (or [layers·directions, H]
