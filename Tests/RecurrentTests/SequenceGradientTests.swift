@@ -36,6 +36,27 @@ import Testing
         }
     }
 
+    /// LSTM with a projection (h = (o ⊙ tanh c)·W_hrᵀ, P < H), full and padded, both directions;
+    /// the gradient of W_hr too.
+    @Test(arguments: [false, true])
+    func finiteDifferencesWithProjection(reverse: Bool) throws {
+        let T = 4, B = 3, I = 2, H = 3, P = 2, G = 4 * H
+        for (mask, keras) in [(false, false), (true, false), (true, true)] {
+            let valid: [Bool]? = mask ? (0..<(T * B)).map { i in i % B == 1 ? i / B < 2 : (i % B == 2 ? i / B >= 1 : true) } : nil
+            let inputs = [random([T, B, I], seed: 1), random([B, P], seed: 2), random([G, I], seed: 3),
+                          random([G, P], seed: 4), random([B, H], seed: 5), random([G], seed: 6), random([P, H], seed: 8)]
+            try checkGradients(inputs, epsilon: 1e-2) { v in
+                var c = configuration(.lstm, H, keras: keras)
+                c.projSize = P
+                let r = try recordSequence(
+                    c, DirectionParameters(weightIH: v[2], weightHH: v[3], biasIH: v[5], biasHH: nil, weightHR: v[6]),
+                    x: v[0], h0: v[1], c0: v[4], valid: valid, reverse: reverse)
+                return try Variable.concatenate(
+                    [try r.output.reshaped([-1]), try r.hN.reshaped([-1]), try r.cN!.reshaped([-1])], axis: 0)
+            }
+        }
+    }
+
     /// Keras's variational dropout: fixed per-gate masks on the input and on h.
     @Test(arguments: kinds)
     func finiteDifferencesWithDropoutMasks(kind: CellKind) throws {

@@ -182,11 +182,11 @@ func gruForwardFast(
     // The gates of the real rows, [rows.count, G].
     let gates = withProjectionBuffer(count: rows.count * G, saving: saving) { gp in
         projectInputs(input.x, rows: rows, weight: w.weightIH, masks: input.inputMasks, into: gp, reuse: !saving)  // b_ih: in the kernel
-        sweep.run(h0: h0, states: hp) { t, b, range, product, hPrev in
+        sweep.run(h0: h0, states: hp) { t, b, range, product, hPrev, hOut in
             let j0 = range.lowerBound, row = (t * B + b) * H + j0
             rk_gru_forward(
                 range.count, gp + rows.index(t, b) * G + j0, H, bih.map { $0 + j0 }, product, range.count,
-                bhh.map { $0 + j0 }, H, hPrev + j0, saving ? cand + row : nil, hp + row)
+                bhh.map { $0 + j0 }, H, hPrev + j0, saving ? cand + row : nil, hOut + j0)
         }
     }
     let hN = sweep.finalState(states), y = sweep.outputs(states)
@@ -211,8 +211,8 @@ func gruBackwardFast(
     let gates = saved.gates.pointer, cand = saved.candidateInput.pointer
     let previous = PreviousStates(states: saved.hPrev, h0: input.h0, reverse: input.reverse)
 
-    sweep.run(dA: drp, dh: dhp, dY: dY.pointer) { _, t, range, b in
-        let j0 = range.lowerBound, dhb = dhp + b * H + j0, r = rows.index(t, b)
+    sweep.run(dA: drp, dh: dhp, dY: dY.pointer) { _, t, range, b, dhRow in
+        let j0 = range.lowerBound, dhb = dhRow + j0, r = rows.index(t, b)
         // dh in, dh·z out (the kernel reads each element before it writes it).
         rk_gru_backward(
             range.count, gates + r * G + j0, H, previous.block(t) + b * H + j0, cand + (t * B + b) * H + j0,

@@ -49,7 +49,7 @@ func computeSequence(
         weightHR: weightHR?.value)
     let optional = [c0, biasIH, biasHH, weightHR]
     let inputs = [x, h0, weightIH, weightHH] + optional.compactMap { $0 }
-    let fast = allowsFast && input.allowsFastPath(kind, projected: weightHR != nil)
+    let fast = allowsFast && input.allowsFastPath(kind)
     let needsDX = x.requiresGrad
 
     let results: [Tensor]

@@ -4,10 +4,9 @@
 // SimpleRNNSequence.swift) supplies only its gate kernel, forward and backward, per row.
 
 extension SequenceInput {
-    /// Whether the cell-specific fast path applies: no projection, and the standard
-    /// activations (sigmoid gates, tanh candidate; tanh or relu for SimpleRNN).
-    func allowsFastPath(_ kind: CellKind, projected: Bool) -> Bool {
-        guard !projected else { return false }
+    /// Whether the cell-specific fast path applies: the standard activations (sigmoid gates,
+    /// tanh candidate; tanh or relu for SimpleRNN).
+    func allowsFastPath(_ kind: CellKind) -> Bool {
         switch kind {
         case .simpleRNN: return activation == .tanh || activation == .relu
         case .lstm, .gru(resetAfter: true): return activation == .tanh && recurrentActivation == .sigmoid
@@ -23,6 +22,9 @@ extension SequenceInput {
 struct StepPlan {
     /// Hidden-unit ranges, one per part.
     let ranges: [Range<Int>]
+    /// State columns, one range per part (the hidden-unit ranges unless an LSTM projection
+    /// makes h narrower than the cell; a part's range may then be empty).
+    let stateRanges: [Range<Int>]
     let threads: Int
 
     /// Multiply-adds per step below which the loop stays on one thread.
@@ -33,13 +35,19 @@ struct StepPlan {
     init(hidden: Int, stateSize: Int, batch: Int, gates: Int, threads: Int? = nil) {
         let threads = threads ?? gemmMaxThreads
         let work = batch * gates * hidden * stateSize
+        // Two parts cut at a multiple of 16 (the widest vector) for aligned gate slices.
+        func halves(_ n: Int) -> [Range<Int>] {
+            guard n >= 32 else { return [0..<n, n..<n] }
+            let half = min(n - 16, max(16, (n / 2 + 8) / 16 * 16))
+            return [0..<half, half..<n]
+        }
         if threads >= 2 && hidden >= 32 && work >= Self.parallelThreshold {
-            // Two parts cut at a multiple of 16 (the widest vector) for aligned gate slices.
-            let half = min(hidden - 16, max(16, (hidden / 2 + 8) / 16 * 16))
-            ranges = [0..<half, half..<hidden]
+            ranges = halves(hidden)
+            stateRanges = stateSize == hidden ? ranges : halves(stateSize)
             self.threads = 2
         } else {
             ranges = [0..<hidden]
+            stateRanges = [0..<stateSize]
             self.threads = 1
         }
     }
@@ -56,6 +64,14 @@ struct StepPlan {
     /// Runs `body(step, part)` over `steps` steps.
     func run(steps: Int, _ body: (_ step: Int, _ part: Int) -> Void) {
         GEMMThreads.shared.runSteps(steps: steps, parts: parts, threads: threads, body)
+    }
+
+    /// Runs `body(step, phase, part)` over `steps` steps of `phases` phases each, with a
+    /// barrier between phases (a phase reads what every part wrote in the phase before).
+    func run(steps: Int, phases: Int, _ body: (_ step: Int, _ phase: Int, _ part: Int) -> Void) {
+        GEMMThreads.shared.runSteps(steps: steps * phases, parts: parts, threads: threads) { v, p in
+            body(v / phases, v % phases, p)
+        }
     }
 }
 
@@ -76,12 +92,12 @@ func packGateRows(
     return pack(g, rows: gates * width, columns: columns, transposed: true)
 }
 
-/// Each part's rows of a gate-stacked W_hh [gates·H, H], packed for h·W_hhᵀ. Inference calls
+/// Each part's rows of a gate-stacked W_hh [gates·H, S], packed for h·W_hhᵀ. Inference calls
 /// (`reuse`) take them from `PackedWeightCache` while the weight is unchanged; training calls
 /// pack afresh, since their weights change at every optimizer step.
 func packedGateRows(_ weightHH: Tensor, plan: StepPlan, gates: Int, reuse: Bool) -> [PackedMatrix] {
-    let H = weightHH.shape[1]
-    let make = { plan.ranges.map { packGateRows(weightHH.pointer, hidden: H, columns: H, gates: gates, range: $0) } }
+    let H = weightHH.shape[0] / gates, S = weightHH.shape[1]
+    let make = { plan.ranges.map { packGateRows(weightHH.pointer, hidden: H, columns: S, gates: gates, range: $0) } }
     guard reuse else { return make() }
     let layout = PackedWeightCache.Layout(kind: .gateRows(gates: gates), shape: weightHH.shape, ranges: plan.ranges)
     return PackedWeightCache.shared.packed(weightHH, layout: layout, make: make)
@@ -263,102 +279,137 @@ private func partBlocks(_ parts: Int, count: Int) -> (storage: [Tensor], pointer
 /// in cache, and hands every real row's slice of the product to the cell's gate kernel. A
 /// padded row keeps its state (h_t = h_{t−1}; the cell's other state, c, is simply not
 /// touched) and is left out of the product (the real rows are gathered first).
+///
+/// With an LSTM projection (`SweepProjection`) each step has a second phase: the kernels write
+/// the cell's output o ⊙ tanh(c) of all H units, then part p forms its columns of
+/// h_t = that · W_hrᵀ (h has P < H columns).
 struct ForwardSweep {
     let plan: StepPlan
     let rows: SequenceRows
     private let weights: [PackedMatrix]
     private let buffers: PartBuffers
     private let chunk: Int
-    private let steps: Int, batch: Int, hidden: Int, gates: Int, reverse: Bool
+    /// Hidden units H and state columns S (S = P with a projection, else H).
+    private let steps: Int, batch: Int, hidden: Int, width: Int, gates: Int, reverse: Bool
     private let copiesState: [Bool]?
     private let gathered: (storage: [Tensor], pointers: [UnsafeMutablePointer<Float>])
-    /// Keras recurrent dropout: masks [gates, B, H], and per part each gate's rows of W_hh
+    /// Keras recurrent dropout: masks [gates, B, S], and per part each gate's rows of W_hh
     /// packed on their own (gate g multiplies h ⊙ d_g).
     private let masks: Tensor?
     private let gateWeights: [[PackedMatrix]]
     /// Every batch row, for steps without padding that still gather (dropout masks).
     private let allRows: [Int]
+    private let projection: SweepProjection?
 
-    init(_ input: SequenceInput, weightHH: Tensor, gates: Int, reuse: Bool) {
-        let H = weightHH.shape[1]
-        plan = StepPlan(hidden: H, stateSize: H, batch: input.batch, gates: gates, threads: input.sweepThreads)
+    init(_ input: SequenceInput, weightHH: Tensor, gates: Int, reuse: Bool, weightHR: Tensor? = nil, saving: Bool = false) {
+        let H = weightHH.shape[0] / gates, S = weightHH.shape[1]
+        plan = StepPlan(hidden: H, stateSize: S, batch: input.batch, gates: gates, threads: input.sweepThreads)
         rows = SequenceRows(input)
         masks = input.recurrentMasks
         weights = masks == nil ? packedGateRows(weightHH, plan: plan, gates: gates, reuse: reuse) : []
         gateWeights = masks == nil ? [] : plan.ranges.map { range in
             (0..<gates).map { g in
-                pack(weightHH.pointer + (g * H + range.lowerBound) * H, rows: range.count, columns: H, transposed: true)
+                pack(weightHH.pointer + (g * H + range.lowerBound) * S, rows: range.count, columns: S, transposed: true)
             }
         }
-        chunk = StepPlan.rowChunk(batch: input.batch, partWeightFloats: gates * plan.ranges[0].count * H)
+        chunk = StepPlan.rowChunk(batch: input.batch, partWeightFloats: gates * plan.ranges[0].count * S)
         buffers = PartBuffers(plan, batch: chunk, productWidth: { gates * $0.count }, weights: weights + gateWeights.map { $0[0] })
-        (steps, batch, hidden, self.gates, reverse) = (input.steps, input.batch, H, gates, input.reverse)
+        (steps, batch, hidden, width, self.gates, reverse) = (input.steps, input.batch, H, S, gates, input.reverse)
         copiesState = input.copiesState
-        gathered = partBlocks(rows.isPadded || masks != nil ? plan.parts : 0, count: chunk * H)
+        gathered = partBlocks(rows.isPadded || masks != nil ? plan.parts : 0, count: chunk * S)
         allRows = Array(0..<input.batch)
+        let (plan, rows) = (plan, rows)
+        projection = weightHR.map { SweepProjection(weightHR: $0, plan: plan, rows: rows, saving: saving) }
     }
 
-    /// Runs `body(time, row, units, product, hPrev)` for every step, part and real batch row,
-    /// where the states h_t [T, B, H] are written by the body (and by the sweep for padded
-    /// rows): `product` is the row's slice of h_{t−1}·W_hhᵀ for `units`, gate g at
-    /// `g · units.count`, and `hPrev` the row of h_{t−1}.
+    /// The cell outputs o ⊙ tanh(c) before the projection, [rows.count, H] (saved for the
+    /// backward pass); nil without a projection or when nothing is saved.
+    var unprojected: Tensor? { projection?.saved }
+
+    /// Runs `body(time, row, units, product, hPrev, hOut)` for every step, part and real batch
+    /// row: `product` is the row's slice of h_{t−1}·W_hhᵀ for `units`, gate g at
+    /// `g · units.count`, `hPrev` the row of h_{t−1} and `hOut` where the row's new h (all H
+    /// units; the kernel writes `units`) goes. The states h_t [T, B, S] are written by the body
+    /// (or by the projection) and by the sweep for padded rows.
     func run(
         h0: UnsafePointer<Float>, states: UnsafeMutablePointer<Float>,
         _ body: (_ time: Int, _ row: Int, _ units: Range<Int>, _ product: UnsafePointer<Float>,
-                 _ hPrev: UnsafePointer<Float>) -> Void
+                 _ hPrev: UnsafePointer<Float>, _ hOut: UnsafeMutablePointer<Float>) -> Void
     ) {
-        let (T, B, H) = (steps, batch, hidden)
-        let previous = PreviousStates(states: states, h0: h0, steps: T, batch: B, width: H, reverse: reverse)
-        plan.run(steps: T) { s, p in
-            let t = reverse ? T - 1 - s : s
-            let prev = previous.block(t), range = plan.ranges[p], rowWidth = gates * range.count
-            let product = buffers.product[p]
-            let real = rows.step(t).examples
-            // Without padding or masks the rows of h_{t−1} are the product's operand as they are.
-            guard real != nil || masks != nil else {
-                var r0 = 0
-                while r0 < B {
-                    let n = min(chunk, B - r0)
-                    weights[p].multiply(
-                        m: n, a: prev + r0 * H, lda: H, beta: 0, c: product, ldc: rowWidth, scratch: buffers.scratch[p])
-                    for b in r0..<(r0 + n) { body(t, b, range, product + (b - r0) * rowWidth, prev + b * H) }
-                    r0 += n
+        let (T, B, S) = (steps, batch, width)
+        let previous = PreviousStates(states: states, h0: h0, steps: T, batch: B, width: S, reverse: reverse)
+        plan.run(steps: T, phases: projection == nil ? 1 : 2) { s, phase, p in
+            let t = reverse ? T - 1 - s : s, prev = previous.block(t)
+            if let projection {
+                guard phase == 0 else {
+                    projection.project(time: t, part: p, states: states, prev: prev, width: S)
+                    return
                 }
-                return
-            }
-            for b in 0..<B where !rows.isReal(t, b) {
-                (states + (t * B + b) * H + range.lowerBound).update(from: prev + b * H + range.lowerBound, count: range.count)
-            }
-            let list = real ?? allRows, block = gathered.pointers[p]
-            var i0 = 0
-            while i0 < list.count {
-                let n = min(chunk, list.count - i0)
-                if let masks {
-                    // Gate g multiplies h ⊙ d_g with its own rows of W_hh.
-                    for g in 0..<gates {
-                        let d = masks.pointer + g * B * H
-                        for k in 0..<n {
-                            let b = list[i0 + k], o = block + k * H, h = prev + b * H, m = d + b * H
-                            for j in 0..<H { o[j] = h[j] * m[j] }
-                        }
-                        gateWeights[p][g].multiply(
-                            m: n, a: block, lda: H, beta: 0, c: product + g * range.count, ldc: rowWidth,
-                            scratch: buffers.scratch[p])
-                    }
-                } else {
-                    for k in 0..<n { (block + k * H).update(from: prev + list[i0 + k] * H, count: H) }
-                    weights[p].multiply(m: n, a: block, lda: H, beta: 0, c: product, ldc: rowWidth, scratch: buffers.scratch[p])
+                cellPhase(t, p, prev) { b, units, product, hPrev in
+                    body(t, b, units, product, hPrev, projection.output(time: t, row: b))
                 }
-                for k in 0..<n { body(t, list[i0 + k], range, product + k * rowWidth, prev + list[i0 + k] * H) }
-                i0 += n
+            } else {
+                cellPhase(t, p, prev) { b, units, product, hPrev in
+                    body(t, b, units, product, hPrev, states + (t * B + b) * S)
+                }
+                for b in 0..<B where !rows.isReal(t, b) {
+                    let range = plan.ranges[p]
+                    (states + (t * B + b) * S + range.lowerBound).update(from: prev + b * S + range.lowerBound, count: range.count)
+                }
             }
         }
     }
 
-    /// h_T: the states of the last processed step, [B, H].
+    /// Part p of step t's recurrent product, and the cell's kernel on every real row.
+    private func cellPhase(
+        _ t: Int, _ p: Int, _ prev: UnsafePointer<Float>,
+        _ cell: (_ row: Int, _ units: Range<Int>, _ product: UnsafePointer<Float>, _ hPrev: UnsafePointer<Float>) -> Void
+    ) {
+        let (B, S) = (batch, width)
+        let range = plan.ranges[p], rowWidth = gates * range.count
+        let product = buffers.product[p]
+        let real = rows.step(t).examples
+        // Without padding or masks the rows of h_{t−1} are the product's operand as they are.
+        guard real != nil || masks != nil else {
+            var r0 = 0
+            while r0 < B {
+                let n = min(chunk, B - r0)
+                weights[p].multiply(
+                    m: n, a: prev + r0 * S, lda: S, beta: 0, c: product, ldc: rowWidth, scratch: buffers.scratch[p])
+                for b in r0..<(r0 + n) { cell(b, range, product + (b - r0) * rowWidth, prev + b * S) }
+                r0 += n
+            }
+            return
+        }
+        let list = real ?? allRows, block = gathered.pointers[p]
+        var i0 = 0
+        while i0 < list.count {
+            let n = min(chunk, list.count - i0)
+            if let masks {
+                // Gate g multiplies h ⊙ d_g with its own rows of W_hh.
+                for g in 0..<gates {
+                    let d = masks.pointer + g * B * S
+                    for k in 0..<n {
+                        let b = list[i0 + k], o = block + k * S, h = prev + b * S, m = d + b * S
+                        for j in 0..<S { o[j] = h[j] * m[j] }
+                    }
+                    gateWeights[p][g].multiply(
+                        m: n, a: block, lda: S, beta: 0, c: product + g * range.count, ldc: rowWidth,
+                        scratch: buffers.scratch[p])
+                }
+            } else {
+                for k in 0..<n { (block + k * S).update(from: prev + list[i0 + k] * S, count: S) }
+                weights[p].multiply(m: n, a: block, lda: S, beta: 0, c: product, ldc: rowWidth, scratch: buffers.scratch[p])
+            }
+            for k in 0..<n { cell(list[i0 + k], range, product + k * rowWidth, prev + list[i0 + k] * S) }
+            i0 += n
+        }
+    }
+
+    /// h_T: the states of the last processed step, [B, S].
     func finalState(_ states: Tensor) -> Tensor {
-        var hN = uninitializedTensor([batch, hidden])
-        hN.mutablePointer().update(from: states.pointer + (reverse ? 0 : steps - 1) * batch * hidden, count: batch * hidden)
+        var hN = uninitializedTensor([batch, width])
+        hN.mutablePointer().update(from: states.pointer + (reverse ? 0 : steps - 1) * batch * width, count: batch * width)
         return hN
     }
 
@@ -368,18 +419,74 @@ struct ForwardSweep {
     func outputs(_ states: Tensor) -> Tensor {
         guard rows.isPadded else { return states }
         var y = uninitializedTensor(states.shape)
-        let o = y.mutablePointer(), h = states.pointer, H = hidden
+        let o = y.mutablePointer(), h = states.pointer, S = width
         for t in 0..<steps {
             for b in 0..<batch {
                 let r = t * batch + b
                 if rows.isReal(t, b) || (copiesState?[r] ?? false) {
-                    (o + r * H).update(from: h + r * H, count: H)
+                    (o + r * S).update(from: h + r * S, count: S)
                 } else {
-                    (o + r * H).update(repeating: 0, count: H)
+                    (o + r * S).update(repeating: 0, count: S)
                 }
             }
         }
         return y
+    }
+}
+
+/// An LSTM projection in the forward sweep: the cell outputs of a step's real rows (kept for
+/// every step when saving, else one step's worth), and per part its rows of W_hr [P, H] packed
+/// for the second phase, h_t[:, part's columns] = outputs · W_hr[columns]ᵀ.
+private struct SweepProjection {
+    let rows: SequenceRows
+    let hidden: Int
+    let ranges: [Range<Int>]
+    private let weights: [PackedMatrix?]
+    private let scratch: (storage: [Tensor], pointers: [UnsafeMutablePointer<Float>])
+    private let product: (storage: [Tensor], pointers: [UnsafeMutablePointer<Float>])
+    /// [rows.count, H] when saving, else [B, H] for the step at hand.
+    let saved: Tensor?
+    private let outputs: UnsafeMutablePointer<Float>
+    private let buffer: Tensor
+
+    init(weightHR: Tensor, plan: StepPlan, rows: SequenceRows, saving: Bool) {
+        let H = weightHR.shape[1]
+        (self.rows, hidden, ranges) = (rows, H, plan.stateRanges)
+        weights = ranges.map { $0.isEmpty ? nil : pack(weightHR.pointer + $0.lowerBound * H, rows: $0.count, columns: H, transposed: true) }
+        scratch = partBlocks(ranges.count, count: weights.compactMap { $0?.scratchCount(m: rows.batch) }.max() ?? 1)
+        product = partBlocks(ranges.count, count: rows.batch * (ranges.map(\.count).max() ?? 1))
+        var buffer = uninitializedTensor([saving ? rows.count : rows.batch, H])
+        outputs = buffer.mutablePointer()
+        self.buffer = buffer
+        saved = saving ? buffer : nil
+    }
+
+    /// Where the cell output of real row b at time t goes.
+    func output(time t: Int, row b: Int) -> UnsafeMutablePointer<Float> {
+        let index = rows.index(t, b)
+        return outputs + (saved == nil ? index - rows.step(t).start : index) * hidden
+    }
+
+    /// Part p's columns of h_t: the real rows' projection, the padded rows' h_{t−1}.
+    func project(time t: Int, part p: Int, states: UnsafeMutablePointer<Float>, prev: UnsafePointer<Float>, width S: Int) {
+        let range = ranges[p], B = rows.batch
+        guard let w = weights[p] else { return }
+        let (start, examples) = rows.step(t)
+        let a = outputs + (saved == nil ? 0 : start) * hidden
+        guard let examples else {
+            w.multiply(m: B, a: a, lda: hidden, beta: 0, c: states + t * B * S + range.lowerBound, ldc: S, scratch: scratch.pointers[p])
+            return
+        }
+        let c = product.pointers[p], n = range.count
+        if !examples.isEmpty {
+            w.multiply(m: examples.count, a: a, lda: hidden, beta: 0, c: c, ldc: n, scratch: scratch.pointers[p])
+        }
+        for (k, b) in examples.enumerated() {
+            (states + (t * B + b) * S + range.lowerBound).update(from: c + k * n, count: n)
+        }
+        for b in 0..<B where !rows.isReal(t, b) {
+            (states + (t * B + b) * S + range.lowerBound).update(from: prev + b * S + range.lowerBound, count: n)
+        }
     }
 }
 
@@ -390,89 +497,115 @@ struct ForwardSweep {
 /// then runs the cell's gradient kernel on every real row. The cell leaves in dh the part of
 /// dh_{t−1} that does not pass through W_hh (zero for LSTM and SimpleRNN, dh·z for GRU). A
 /// padded row has no gate gradients and keeps dh as it is (h_t was h_{t−1}).
+///
+/// With an LSTM projection each step has two phases: part p forms its columns of dh (width P),
+/// which are kept for dW_hr and cleared, then the gradient of the cell's output for its units,
+/// dh · W_hr[:, units], which its kernel takes as dh.
 struct BackwardSweep {
     let plan: StepPlan
     let rows: SequenceRows
-    private let weights: [PackedMatrix]
+    private let weights: [PackedMatrix?]
     private let buffers: PartBuffers
-    private let steps: Int, batch: Int, hidden: Int, gateWidth: Int, reverse: Bool
+    /// State columns S (P with a projection, else H).
+    private let steps: Int, batch: Int, width: Int, gateWidth: Int, reverse: Bool
     private let copiesState: [Bool]?
-    /// Keras recurrent dropout: masks [gates, B, H], and per part each gate's columns of W_hh
+    /// Keras recurrent dropout: masks [gates, B, S], and per part each gate's columns of W_hh
     /// (dh_{t−1} = Σ_g (dA_g·W_g) ⊙ d_g).
     let masks: Tensor?
     private let gateWeights: [[PackedMatrix]]
     /// Every batch row, for steps without padding that still go row by row (dropout masks).
     private let allRows: [Int]
+    private let projection: BackwardProjection?
 
-    init(_ input: SequenceInput, weightHH: Tensor, gates: Int) {
-        let H = weightHH.shape[1], G = weightHH.shape[0]
-        plan = StepPlan(hidden: H, stateSize: H, batch: input.batch, gates: gates, threads: input.sweepThreads)
+    init(_ input: SequenceInput, weightHH: Tensor, gates: Int, weightHR: Tensor? = nil) {
+        let G = weightHH.shape[0], H = G / gates, S = weightHH.shape[1]
+        plan = StepPlan(hidden: H, stateSize: S, batch: input.batch, gates: gates, threads: input.sweepThreads)
         let rows = SequenceRows(input), masks = input.recurrentMasks
         (self.rows, self.masks) = (rows, masks)
-        let weights = plan.ranges.map { packColumns(weightHH.pointer, rows: G, columns: H, range: $0) }
+        let weights = plan.stateRanges.map { $0.isEmpty ? nil : packColumns(weightHH.pointer, rows: G, columns: S, range: $0) }
         self.weights = weights
-        gateWeights = masks == nil ? [] : plan.ranges.map { range in
-            (0..<gates).map { g in packColumns(weightHH.pointer + g * H * H, rows: H, columns: H, range: range) }
+        gateWeights = masks == nil ? [] : plan.stateRanges.map { range in
+            range.isEmpty ? [] : (0..<gates).map { g in packColumns(weightHH.pointer + g * H * S, rows: H, columns: S, range: range) }
         }
         // With padding or masks, a step's product lands in `buffers.product` before it is added to dh.
+        let padded = rows.isPadded || masks != nil
         buffers = PartBuffers(
-            plan, batch: input.batch, productWidth: { rows.isPadded || masks != nil ? $0.count : 0 }, weights: weights)
-        (steps, batch, hidden, gateWidth, reverse) = (input.steps, input.batch, H, G, input.reverse)
+            plan, batch: input.batch, productWidth: { _ in padded ? S : 0 }, weights: weights.compactMap { $0 })
+        (steps, batch, width, gateWidth, reverse) = (input.steps, input.batch, S, G, input.reverse)
         copiesState = input.copiesState
         allRows = Array(0..<input.batch)
+        let plan = plan
+        projection = weightHR.map { BackwardProjection(weightHR: $0, plan: plan, rows: rows) }
     }
 
     func time(_ s: Int) -> Int { reverse ? s : steps - 1 - s }
 
-    /// Runs `body(step, time, units, row)` for every step, part and real row; `dA` holds the
-    /// gate gradients of the real rows ([rows.count, G], row `rows.index(t, b)`), whose product
-    /// with W_hh feeds `dh` [B, H]; `dY` [T, B, H] is the gradient of the outputs.
+    /// With a projection: dh at every real row, [rows.count, P], for dW_hr.
+    var projectedGradient: Tensor? { projection?.dh }
+
+    /// Runs `body(step, time, units, row, dh)` for every step, part and real row; `dA` holds
+    /// the gate gradients of the real rows ([rows.count, G], row `rows.index(t, b)`), whose
+    /// product with W_hh feeds `dh` [B, S]; `dY` [T, B, S] is the gradient of the outputs. The
+    /// body's `dh` is the row's gradient of the cell's output (all H units; `dh` + b·S without
+    /// a projection).
     func run(
         dA: UnsafeMutablePointer<Float>, dh: UnsafeMutablePointer<Float>, dY: UnsafePointer<Float>,
-        _ body: (_ step: Int, _ time: Int, _ units: Range<Int>, _ row: Int) -> Void
+        _ body: (_ step: Int, _ time: Int, _ units: Range<Int>, _ row: Int, _ dh: UnsafeMutablePointer<Float>) -> Void
     ) {
-        let B = batch, H = hidden
-        plan.run(steps: steps) { s, p in
-            let range = plan.ranges[p], t = time(s)
+        let B = batch, S = width
+        plan.run(steps: steps, phases: projection == nil ? 1 : 2) { s, phase, p in
+            let t = time(s)
+            if let projection, phase == 1 {
+                projection.cellGradients(time: t, part: p) { b, dhRow in body(s, t, plan.ranges[p], b, dhRow) }
+                return
+            }
+            let range = plan.stateRanges[p]
+            if range.isEmpty { return }
             if s > 0 { addRecurrentGradient(dA: dA, time: time(s - 1), part: p, dh: dh) }
             for b in 0..<B {
                 let r = t * B + b, real = rows.isReal(t, b)
                 if real || (copiesState?[r] ?? false) {
-                    let dhb = dh + b * H + range.lowerBound, dy = dY + r * H + range.lowerBound
+                    let dhb = dh + b * S + range.lowerBound, dy = dY + r * S + range.lowerBound
                     for j in 0..<range.count { dhb[j] += dy[j] }
                 }
-                if real { body(s, t, range, b) }
+                guard real else { continue }
+                if let projection {
+                    projection.keep(dh + b * S, time: t, row: b, columns: range)
+                } else {
+                    body(s, t, range, b, dh + b * S)
+                }
             }
         }
     }
 
-    /// dh[:, part's units] += dA_t · W_hh[:, units] over the real rows of time t (with masks,
-    /// Σ_g (dA_g · W_g[:, units]) ⊙ d_g).
+    /// dh[:, part's columns] += dA_t · W_hh[:, columns] over the real rows of time t (with masks,
+    /// Σ_g (dA_g · W_g[:, columns]) ⊙ d_g).
     private func addRecurrentGradient(dA: UnsafePointer<Float>, time t: Int, part p: Int, dh: UnsafeMutablePointer<Float>) {
-        let range = plan.ranges[p], G = gateWidth, H = hidden
+        guard let w = weights[p] else { return }
+        let range = plan.stateRanges[p], G = gateWidth, S = width
         let (start, examples) = rows.step(t)
         guard examples != nil || masks != nil else {
-            weights[p].multiply(
-                m: batch, a: dA + start * G, lda: G, beta: 1, c: dh + range.lowerBound, ldc: H, scratch: buffers.scratch[p])
+            w.multiply(m: batch, a: dA + start * G, lda: G, beta: 1, c: dh + range.lowerBound, ldc: S, scratch: buffers.scratch[p])
             return
         }
-        let list = examples ?? allRows, product = buffers.product[p], width = range.count
+        let list = examples ?? allRows, product = buffers.product[p], n = range.count
+        if list.isEmpty { return }
         guard let masks else {
-            weights[p].multiply(
-                m: list.count, a: dA + start * G, lda: G, beta: 0, c: product, ldc: width, scratch: buffers.scratch[p])
+            w.multiply(m: list.count, a: dA + start * G, lda: G, beta: 0, c: product, ldc: n, scratch: buffers.scratch[p])
             for (k, b) in list.enumerated() {
-                let dhb = dh + b * H + range.lowerBound, pk = product + k * width
-                for j in 0..<width { dhb[j] += pk[j] }
+                let dhb = dh + b * S + range.lowerBound, pk = product + k * n
+                for j in 0..<n { dhb[j] += pk[j] }
             }
             return
         }
-        for g in 0..<(G / H) {
+        let H = G / masks.shape[0]
+        for g in 0..<masks.shape[0] {
             gateWeights[p][g].multiply(
-                m: list.count, a: dA + start * G + g * H, lda: G, beta: 0, c: product, ldc: width, scratch: buffers.scratch[p])
-            let d = masks.pointer + g * batch * H + range.lowerBound
+                m: list.count, a: dA + start * G + g * H, lda: G, beta: 0, c: product, ldc: n, scratch: buffers.scratch[p])
+            let d = masks.pointer + g * batch * S + range.lowerBound
             for (k, b) in list.enumerated() {
-                let dhb = dh + b * H + range.lowerBound, pk = product + k * width, m = d + b * H
-                for j in 0..<width { dhb[j] += pk[j] * m[j] }
+                let dhb = dh + b * S + range.lowerBound, pk = product + k * n, m = d + b * S
+                for j in 0..<n { dhb[j] += pk[j] * m[j] }
             }
         }
     }
@@ -480,23 +613,70 @@ struct BackwardSweep {
     /// dh_0: what the cells left in dh plus dA of the first processed step · W_hh (through the
     /// masks, as in the steps).
     func initialStateGradient(dA: UnsafePointer<Float>, weightHH: Tensor, dh: UnsafeMutablePointer<Float>) {
-        let (start, examples) = rows.step(time(steps - 1)), G = gateWidth, H = hidden
+        let (start, examples) = rows.step(time(steps - 1)), G = gateWidth, S = width
         guard examples != nil || masks != nil else {
-            gemm(dA + start * G, weightHH.pointer, dh, m: batch, n: H, k: G, beta: 1)
+            gemm(dA + start * G, weightHH.pointer, dh, m: batch, n: S, k: G, beta: 1)
             return
         }
         let list = examples ?? allRows
-        var product = uninitializedTensor([max(1, list.count), H])
+        var product = uninitializedTensor([max(1, list.count), S])
         let pp = product.mutablePointer()
-        for g in 0..<(masks == nil ? 1 : G / H) {
+        let blocks = masks?.shape[0] ?? 1, H = G / blocks
+        for g in 0..<blocks {
             // Without masks one product over all gates; with them one per gate, masked.
-            let k = masks == nil ? G : H
-            gemm(dA + start * G + g * H, weightHH.pointer + g * H * H, pp, m: list.count, n: H, k: k, lda: G)
-            let d = masks.map { $0.pointer + g * batch * H }
+            gemm(dA + start * G + g * H, weightHH.pointer + g * H * S, pp, m: list.count, n: S, k: H, lda: G)
+            let d = masks.map { $0.pointer + g * batch * S }
             for (r, b) in list.enumerated() {
-                for j in 0..<H { dh[b * H + j] += pp[r * H + j] * (d?[b * H + j] ?? 1) }
+                for j in 0..<S { dh[b * S + j] += pp[r * S + j] * (d?[b * S + j] ?? 1) }
             }
         }
+    }
+}
+
+/// An LSTM projection in the backward sweep: dh of every real row kept ([rows.count, P], for
+/// dW_hr = dhᵀ · outputs), and per part its columns of W_hr [P, H] packed for the cell
+/// outputs' gradient dh · W_hr[:, units] of a step's real rows.
+private struct BackwardProjection {
+    let rows: SequenceRows
+    let dh: Tensor
+    private let kept: UnsafeMutablePointer<Float>
+    private let width: Int, hidden: Int
+    private let ranges: [Range<Int>]
+    private let weights: [PackedMatrix]
+    private let scratch: (storage: [Tensor], pointers: [UnsafeMutablePointer<Float>])
+    /// One step's cell-output gradients, [B, H].
+    private let cell: UnsafeMutablePointer<Float>
+    private let cellStorage: Tensor
+
+    init(weightHR: Tensor, plan: StepPlan, rows: SequenceRows) {
+        let P = weightHR.shape[0], H = weightHR.shape[1]
+        (self.rows, width, hidden, ranges) = (rows, P, H, plan.ranges)
+        var dh = Tensor.zeros([rows.count, P])
+        kept = dh.mutablePointer()
+        self.dh = dh
+        weights = plan.ranges.map { packColumns(weightHR.pointer, rows: P, columns: H, range: $0) }
+        scratch = partBlocks(plan.parts, count: weights.map { $0.scratchCount(m: rows.batch) }.max() ?? 1)
+        var cell = uninitializedTensor([rows.batch, H])
+        self.cell = cell.mutablePointer()
+        cellStorage = cell
+    }
+
+    /// Keeps a real row's dh columns and clears them (all of dh_{t−1} goes through W_hh).
+    func keep(_ dhRow: UnsafeMutablePointer<Float>, time t: Int, row b: Int, columns: Range<Int>) {
+        let o = kept + rows.index(t, b) * width + columns.lowerBound, d = dhRow + columns.lowerBound
+        o.update(from: d, count: columns.count)
+        d.update(repeating: 0, count: columns.count)
+    }
+
+    /// The cell-output gradient of part p's units for step t's real rows, then `body(row, dh)`.
+    func cellGradients(time t: Int, part p: Int, _ body: (_ row: Int, _ dh: UnsafeMutablePointer<Float>) -> Void) {
+        let (start, examples) = rows.step(t), B = rows.batch, range = ranges[p]
+        let count = examples?.count ?? B
+        if count == 0 { return }
+        weights[p].multiply(
+            m: count, a: kept + start * width, lda: width, beta: 0, c: cell + range.lowerBound, ldc: hidden,
+            scratch: scratch.pointers[p])
+        for k in 0..<count { body(examples?[k] ?? k, cell + k * hidden) }
     }
 }
 

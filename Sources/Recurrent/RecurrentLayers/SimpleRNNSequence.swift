@@ -94,10 +94,9 @@ func simpleRNNForwardFast(
     // The activations of the real rows, [rows.count, H].
     let a = withProjectionBuffer(count: rows.count * H, saving: saving) { ap in
         projectInputs(input.x, rows: rows, weight: w.weightIH, masks: input.inputMasks, into: ap, reuse: !saving)
-        sweep.run(h0: h0, states: hp) { t, b, range, product, _ in
+        sweep.run(h0: h0, states: hp) { t, b, range, product, _, hOut in
             let j0 = range.lowerBound
-            rk_rnn_forward(
-                range.count, ap + rows.index(t, b) * H + j0, bp.map { $0 + j0 }, product, hp + (t * B + b) * H + j0, relu)
+            rk_rnn_forward(range.count, ap + rows.index(t, b) * H + j0, bp.map { $0 + j0 }, product, hOut + j0, relu)
         }
     }
     let hN = sweep.finalState(states), y = sweep.outputs(states)
@@ -118,8 +117,8 @@ func simpleRNNBackwardFast(
     let dhp = dh.mutablePointer(), act = saved.activations.pointer
     let relu: Int32 = input.activation == .relu ? 1 : 0
 
-    sweep.run(dA: dap, dh: dhp, dY: dY.pointer) { _, t, range, b in
-        let row = rows.index(t, b) * H + range.lowerBound, dhb = dhp + b * H + range.lowerBound
+    sweep.run(dA: dap, dh: dhp, dY: dY.pointer) { _, t, range, b, dhRow in
+        let row = rows.index(t, b) * H + range.lowerBound, dhb = dhRow + range.lowerBound
         rk_rnn_backward(range.count, act + row, dhb, dap + row, relu)
         dhb.update(repeating: 0, count: range.count)  // all of dh_{t−1} goes through W_hh
     }
