@@ -1,6 +1,6 @@
 /* The fused recurrent cells (rk_pointwise.h), each one row of one time step over n hidden
- * units, written once: forward and backward of LSTM, GRU (reset after the product) and the
- * simple RNN. cells.c includes this file once per ISA after defining
+ * units, written once: forward and backward of LSTM, GRU (reset after the product; and reset
+ * before it, in two phases around the product (r ⊙ h)·W_hnᵀ) and the simple RNN. cells.c includes this file once per ISA after defining
  *   VEC, VW            the vector type and its lanes (float and 1 for portable C)
  *   TGT                the target attribute of that ISA (empty for portable C)
  *   V_LOAD(p, m)       the first m ≤ VW floats at p, zero in the other lanes; V_STORE(p, v, m)
@@ -78,6 +78,43 @@ static TGT void RK_CELL(rk_gru_forward)(size_t n, float *xg, ptrdiff_t xs, const
     }
 }
 
+/* Classic GRU, first phase: r, z = σ((xg + b_ih) + (rg + b_hh)) for gates r, z; xg receives
+ * them; rh = r·hprev·mask (mask nullable). */
+static TGT void RK_CELL(rk_gru_reset_forward)(size_t n, float *xg, ptrdiff_t xs, const float *bih, const float *rg,
+                                              ptrdiff_t rs, const float *bhh, ptrdiff_t bs, const float *hprev,
+                                              const float *mask, float *rh) {
+    V_LOOP for (size_t j = 0; j < n; j += VW) {
+        const size_t m = n - j < VW ? n - j : VW;
+        VEC ar = RK_CELL(rk_cell_pre)(m, xg + j, bih ? bih + j : 0, rg + j);
+        VEC az = RK_CELL(rk_cell_pre)(m, xg + xs + j, bih ? bih + bs + j : 0, rg + rs + j);
+        if (bhh) {
+            ar = V_ADD(ar, V_LOAD(bhh + j, m));
+            az = V_ADD(az, V_LOAD(bhh + bs + j, m));
+        }
+        const VEC r = V_SIGMOID(ar), z = V_SIGMOID(az);
+        VEC h = V_LOAD(hprev + j, m);
+        if (mask) h = V_MUL(h, V_LOAD(mask + j, m));
+        V_STORE(xg + j, r, m);
+        V_STORE(xg + xs + j, z, m);
+        V_STORE(rh + j, V_MUL(r, h), m);
+    }
+}
+
+/* Classic GRU, second phase: n = tanh((xg_n + b_in) + (q + b_hn)) with q = (r ⊙ h)·W_hnᵀ;
+ * h = (1 − z)·n + z·hprev with z from xg (the first phase's); xg_n receives n. */
+static TGT void RK_CELL(rk_gru_candidate_forward)(size_t n, float *xg, ptrdiff_t xs, const float *bih,
+                                                  const float *q, const float *bhh, ptrdiff_t bs,
+                                                  const float *hprev, float *h) {
+    V_LOOP for (size_t j = 0; j < n; j += VW) {
+        const size_t m = n - j < VW ? n - j : VW;
+        VEC a = RK_CELL(rk_cell_pre)(m, xg + 2 * xs + j, bih ? bih + 2 * bs + j : 0, q + j);
+        if (bhh) a = V_ADD(a, V_LOAD(bhh + 2 * bs + j, m));
+        const VEC nn = V_TANH(a), z = V_LOAD(xg + xs + j, m);
+        V_STORE(xg + 2 * xs + j, nn, m);
+        V_STORE(h + j, V_ADD(V_MUL(V_SUB(V_SET1(1.0f), z), nn), V_MUL(z, V_LOAD(hprev + j, m))), m);
+    }
+}
+
 /* h = act((xp + bias) + rp), tanh or relu. */
 static TGT void RK_CELL(rk_rnn_forward)(size_t n, float *xp, const float *bias, const float *rp, float *h, int relu) {
     V_LOOP for (size_t j = 0; j < n; j += VW) {
@@ -120,6 +157,29 @@ static TGT void RK_CELL(rk_gru_backward)(size_t n, const float *gates, ptrdiff_t
         dr[drs + j] = dz;
         dr[2 * drs + j] = dn * r;
         direct[j] = d * z;
+    }
+}
+
+/* Classic GRU, first backward phase: da_z, da_n from dh; direct = dh·z (may be dh). */
+static TGT void RK_CELL(rk_gru_candidate_backward)(size_t n, const float *gates, ptrdiff_t gs, const float *hprev,
+                                                   const float *dh, float *direct, float *da, ptrdiff_t das) {
+    const float *gz = gates + gs, *gn = gates + 2 * gs;
+    for (size_t j = 0; j < n; j++) {
+        const float z = gz[j], nn = gn[j], d = dh[j];
+        da[das + j] = d * (hprev[j] - nn) * (z * (1.0f - z));
+        da[2 * das + j] = d * (1.0f - z) * (1.0f - nn * nn);
+        direct[j] = d * z;
+    }
+}
+
+/* Classic GRU, second backward phase, from drh = da_n·W_hn (the gradient of r ⊙ h·mask):
+ * da_r = drh·hprev·mask·r(1 − r); dh += drh·r·mask (mask nullable). */
+static TGT void RK_CELL(rk_gru_reset_backward)(size_t n, const float *gates, const float *hprev, const float *mask,
+                                               const float *drh, float *dh, float *da) {
+    for (size_t j = 0; j < n; j++) {
+        const float r = gates[j], m = mask ? mask[j] : 1.0f, d = drh[j] * m;
+        da[j] = d * hprev[j] * (r * (1.0f - r));
+        dh[j] += d * r;
     }
 }
 

@@ -136,6 +136,20 @@ void rk_gru_forward(size_t n, float *xg, ptrdiff_t xs, const float *bih, const f
 #undef CALL
 }
 
+void rk_gru_reset_forward(size_t n, float *xg, ptrdiff_t xs, const float *bih, const float *rg, ptrdiff_t rs,
+                          const float *bhh, ptrdiff_t bs, const float *hprev, const float *mask, float *rh) {
+#define CALL(isa) rk_gru_reset_forward_##isa(n, xg, xs, bih, rg, rs, bhh, bs, hprev, mask, rh)
+    RK_CELL_DISPATCH(CALL)
+#undef CALL
+}
+
+void rk_gru_candidate_forward(size_t n, float *xg, ptrdiff_t xs, const float *bih, const float *q, const float *bhh,
+                              ptrdiff_t bs, const float *hprev, float *h) {
+#define CALL(isa) rk_gru_candidate_forward_##isa(n, xg, xs, bih, q, bhh, bs, hprev, h)
+    RK_CELL_DISPATCH(CALL)
+#undef CALL
+}
+
 void rk_rnn_forward(size_t n, float *xp, const float *bias, const float *rp, float *h, int relu) {
 #define CALL(isa) rk_rnn_forward_##isa(n, xp, bias, rp, h, relu)
     RK_CELL_DISPATCH(CALL)
@@ -152,6 +166,20 @@ void rk_lstm_backward(size_t n, const float *gates, ptrdiff_t gs, const float *c
 void rk_gru_backward(size_t n, const float *gates, ptrdiff_t gs, const float *hprev, const float *cand,
                      const float *dh, float *direct, float *di, ptrdiff_t dis, float *dr, ptrdiff_t drs) {
 #define CALL(isa) rk_gru_backward_##isa(n, gates, gs, hprev, cand, dh, direct, di, dis, dr, drs)
+    RK_CELL_DISPATCH(CALL)
+#undef CALL
+}
+
+void rk_gru_candidate_backward(size_t n, const float *gates, ptrdiff_t gs, const float *hprev, const float *dh,
+                               float *direct, float *da, ptrdiff_t das) {
+#define CALL(isa) rk_gru_candidate_backward_##isa(n, gates, gs, hprev, dh, direct, da, das)
+    RK_CELL_DISPATCH(CALL)
+#undef CALL
+}
+
+void rk_gru_reset_backward(size_t n, const float *gates, const float *hprev, const float *mask, const float *drh,
+                           float *dh, float *da) {
+#define CALL(isa) rk_gru_reset_backward_##isa(n, gates, hprev, mask, drh, dh, da)
     RK_CELL_DISPATCH(CALL)
 #undef CALL
 }

@@ -186,6 +186,37 @@ static void test_cells(rk_isa isa) {
             expect("gru direct", isa, (long)j, direct[j], d * z, 0, 1e-6);
         }
 
+        /* Classic GRU (reset before), both phases, with a mask and both biases, forward and backward. */
+        float *mask = randoms(n, 0, 2), *rh = aligned(n), *q = randoms(n, -2, 2), *drh = randoms(n, -1, 1);
+        memcpy(xg, x0, 4 * (size_t)xs * sizeof(float));
+        rk_gru_reset_forward(n, xg, xs, bias, rg, rs, bhh, bs, hprev, mask, rh);
+        rk_gru_candidate_forward(n, xg, xs, bias, q, bhh, bs, hprev, h);
+        for (size_t j = 0; j < n; j++) {
+            const double r = sigmoid_d((double)x0[j] + bias[j] + rg[j] + bhh[j]);
+            const double z = sigmoid_d((double)x0[xs + j] + bias[bs + j] + rg[rs + j] + bhh[bs + j]);
+            const double nn = tanh((double)x0[2 * xs + j] + bias[2 * bs + j] + q[j] + bhh[2 * bs + j]);
+            expect("gru classic r", isa, (long)j, xg[j], r, 0, 1e-6);
+            expect("gru classic rh", isa, (long)j, rh[j], r * hprev[j] * mask[j], 0, 1e-6);
+            expect("gru classic n", isa, (long)j, xg[2 * xs + j], nn, 0, 1e-6);
+            expect("gru classic h", isa, (long)j, h[j], (1 - z) * nn + z * hprev[j], 0, 1e-6);
+        }
+        float *dh2 = malloc(n * sizeof(float));
+        memcpy(dh2, dh, n * sizeof(float));
+        rk_gru_candidate_backward(n, xg, xs, hprev, dh2, dh2, di, xs);
+        for (size_t j = 0; j < n; j++) {
+            const double z = xg[xs + j], nn = xg[2 * xs + j], d = dh[j];
+            expect("gru classic da_z", isa, (long)j, di[xs + j], d * (hprev[j] - nn) * z * (1 - z), 0, 1e-6);
+            expect("gru classic da_n", isa, (long)j, di[2 * xs + j], d * (1 - z) * (1 - nn * nn), 0, 1e-6);
+            expect("gru classic direct", isa, (long)j, dh2[j], d * z, 0, 1e-6);
+        }
+        rk_gru_reset_backward(n, xg, hprev, mask, drh, dh2, di);
+        for (size_t j = 0; j < n; j++) {
+            const double r = xg[j], z = xg[xs + j], d = (double)drh[j] * mask[j];
+            expect("gru classic da_r", isa, (long)j, di[j], d * hprev[j] * r * (1 - r), 0, 1e-6);
+            expect("gru classic dh", isa, (long)j, dh2[j], dh[j] * z + d * r, 0, 1e-6);
+        }
+        free(mask); free(rh); free(q); free(drh); free(dh2);
+
         /* Simple RNN, tanh and relu, with and without bias. */
         for (int relu = 0; relu < 2; relu++) {
             memcpy(xg, x0, 4 * (size_t)xs * sizeof(float));

@@ -52,6 +52,23 @@ void rk_gru_forward(size_t n, float *xg, ptrdiff_t xs, const float *bih, const f
 /// itself: each element is read before it is written).
 void rk_gru_backward(size_t n, const float *gates, ptrdiff_t gs, const float *hprev, const float *cand,
                      const float *dh, float *direct, float *di, ptrdiff_t dis, float *dr, ptrdiff_t drs);
+/// Classic GRU (the reset before the product), first phase: r, z = σ((xg + b_ih) + (rg + b_hh))
+/// (rg holds gates r and z of h·W_hhᵀ), written into xg; rh = r·hprev·mask, the operand of the
+/// candidate's product (mask nullable: Keras's recurrent dropout mask of gate n).
+void rk_gru_reset_forward(size_t n, float *xg, ptrdiff_t xs, const float *bih, const float *rg, ptrdiff_t rs,
+                          const float *bhh, ptrdiff_t bs, const float *hprev, const float *mask, float *rh);
+/// Classic GRU, second phase: n = tanh((xg_n + b_in) + (q + b_hn)) with q = rh·W_hnᵀ, written
+/// into xg's gate n; h = (1 − z)·n + z·hprev (z from xg's gate z).
+void rk_gru_candidate_forward(size_t n, float *xg, ptrdiff_t xs, const float *bih, const float *q, const float *bhh,
+                              ptrdiff_t bs, const float *hprev, float *h);
+/// Classic GRU backward, first phase: from the activated gates and dh, da_z and da_n (gates 1
+/// and 2 of da) and direct = dh·z (direct may be dh).
+void rk_gru_candidate_backward(size_t n, const float *gates, ptrdiff_t gs, const float *hprev, const float *dh,
+                               float *direct, float *da, ptrdiff_t das);
+/// Classic GRU backward, second phase: from drh = da_n·W_hn, da_r = drh·hprev·mask·r(1 − r)
+/// (gate 0 of da) and dh += drh·r·mask (mask nullable).
+void rk_gru_reset_backward(size_t n, const float *gates, const float *hprev, const float *mask, const float *drh,
+                           float *dh, float *da);
 /// Simple RNN: h = act((xp + bias) + rp), act tanh (relu != 0: relu), bias nullable; xp
 /// receives the activation too.
 void rk_rnn_forward(size_t n, float *xp, const float *bias, const float *rp, float *h, int relu);
