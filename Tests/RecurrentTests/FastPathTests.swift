@@ -5,7 +5,7 @@ import Testing
 /// general path on the same layer (`SequencePath.generalOnly`): without padding, with
 /// per-example lengths, with a Keras mask (holes and a fully padded example) and with leading
 /// padding (later steps all real), under both mask semantics, and with Keras input and
-/// recurrent dropout, and LSTM projections. Runs on every kernel ISA this CPU supports (forced;
+/// recurrent dropout, LSTM projections and the classic GRU. Runs on every kernel ISA this CPU supports (forced;
 /// serialized since the ISA is a process-wide setting), at batch 16 (products per step) and
 /// batch 1 (the packed vector product). Sizes are large enough for the two-thread split.
 /// Tolerance: float32 in a different order of operations, atol 1e-5 and rtol 1e-4.
@@ -20,6 +20,11 @@ import Testing
             ("lstm proj 40", LSTM(inputSize: 24, hiddenSize: 80, numLayers: 2, projSize: 40, seed: 5)),
             ("lstm proj bidirectional", LSTM(inputSize: 24, hiddenSize: 80, bidirectional: true, projSize: 40, seed: 7)),
             ("lstm proj 5", LSTM(inputSize: 24, hiddenSize: 80, projSize: 5, seed: 6)),
+            // Classic GRU (reset before the product): with both biases across threads, with Keras's one bias side by side.
+            ("gru classic", RecurrentLayer(RecurrentConfiguration(
+                kind: .gru(resetAfter: false), inputSize: 24, hiddenSize: 80, numLayers: 2), seed: 8)),
+            ("gru classic keras", RecurrentLayer(RecurrentConfiguration(
+                kind: .gru(resetAfter: false), inputSize: 24, hiddenSize: 80, bidirectional: true, convention: .keras), seed: 9)),
         ]
     }
 

@@ -16,7 +16,7 @@ struct ForwardSweep {
     private let weights: [PackedMatrix]
     private let buffers: PartBuffers
     private let chunk: Int
-    /// Hidden units H and state columns S (S = P with a projection, else H).
+    /// State columns S (P with a projection, else H).
     private let steps: Int, batch: Int, width: Int, gates: Int, reverse: Bool
     private let copiesState: [Bool]?
     private let gathered: (storage: [Tensor], pointers: [UnsafeMutablePointer<Float>])

@@ -65,6 +65,12 @@ func computeSequence(
         let r = gruForwardFast(input, weights, saving: saving)
         results = [r.y, r.hN]
         backward = { g in gruBackwardFast(input, weights, r.saved, dY: g[0], dHN: g[1], needsInputGradient: needsDX) }
+    case .gru(resetAfter: false) where fast:
+        let r = gruResetBeforeForwardFast(input, weights, saving: saving)
+        results = [r.y, r.hN]
+        backward = { g in
+            gruResetBeforeBackwardFast(input, weights, r.saved, dY: g[0], dHN: g[1], needsInputGradient: needsDX)
+        }
     case .simpleRNN where fast:
         let r = simpleRNNForwardFast(input, weights, saving: saving)
         results = [r.y, r.hN]

@@ -11,8 +11,7 @@ extension SequenceInput {
     func allowsFastPath(_ kind: CellKind) -> Bool {
         switch kind {
         case .simpleRNN: return activation == .tanh || activation == .relu
-        case .lstm, .gru(resetAfter: true): return activation == .tanh && recurrentActivation == .sigmoid
-        case .gru(resetAfter: false): return false
+        case .lstm, .gru: return activation == .tanh && recurrentActivation == .sigmoid
         }
     }
 }
