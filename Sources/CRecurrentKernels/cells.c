@@ -12,6 +12,9 @@
 #define V_ADD(a, b) ((a) + (b))
 #define V_SUB(a, b) ((a) - (b))
 #define V_MUL(a, b) ((a) * (b))
+#define V_DIV(a, b) ((a) / (b))
+#define V_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define V_MAX(a, b) ((a) > (b) ? (a) : (b))
 #define V_SIGMOID rk_sigmoid1
 #define V_TANH rk_tanh1
 #define V_RELU rk_relu1
@@ -37,6 +40,9 @@ static inline RK_AVX512 __mmask16 rk_lanes16(size_t m) {
 #define V_ADD _mm512_add_ps
 #define V_SUB _mm512_sub_ps
 #define V_MUL _mm512_mul_ps
+#define V_DIV _mm512_div_ps
+#define V_MIN _mm512_min_ps
+#define V_MAX _mm512_max_ps
 #define V_SIGMOID rk_sigmoid_cell_v16
 #define V_TANH rk_tanh_cell_v16
 #define V_RELU rk_relu_v16
@@ -63,6 +69,9 @@ static inline RK_AVX2 void rk_store8(float *p, __m256 v, size_t m) {
 #define V_ADD _mm256_add_ps
 #define V_SUB _mm256_sub_ps
 #define V_MUL _mm256_mul_ps
+#define V_DIV _mm256_div_ps
+#define V_MIN _mm256_min_ps
+#define V_MAX _mm256_max_ps
 #define V_SIGMOID rk_sigmoid_v8
 #define V_TANH rk_tanh_v8
 #define V_RELU rk_relu_v8
@@ -94,6 +103,9 @@ static inline void rk_store4(float *p, float32x4_t v, size_t m) {
 #define V_ADD vaddq_f32
 #define V_SUB vsubq_f32
 #define V_MUL vmulq_f32
+#define V_DIV vdivq_f32
+#define V_MIN vminq_f32
+#define V_MAX vmaxq_f32
 #define V_SIGMOID rk_sigmoid_v4
 #define V_TANH rk_tanh_v4
 #define V_RELU rk_relu_v4
@@ -123,69 +135,70 @@ static inline void rk_store4(float *p, float32x4_t v, size_t m) {
     }
 
 void rk_lstm_forward(size_t n, float *xg, ptrdiff_t xs, const float *bias, const float *rg, ptrdiff_t rs, float *c,
-                     float *cprev, float *tanhc, float *h, int save) {
-#define CALL(isa) rk_lstm_forward_##isa(n, xg, xs, bias, rg, rs, c, cprev, tanhc, h, save)
+                     float *cprev, float *tanhc, float *h, int save, int act, int gate) {
+#define CALL(isa) rk_lstm_forward_##isa(n, xg, xs, bias, rg, rs, c, cprev, tanhc, h, save, act, gate)
     RK_CELL_DISPATCH(CALL)
 #undef CALL
 }
 
 void rk_gru_forward(size_t n, float *xg, ptrdiff_t xs, const float *bih, const float *rg, ptrdiff_t rs,
-                    const float *bhh, ptrdiff_t bs, const float *hprev, float *cand, float *h) {
-#define CALL(isa) rk_gru_forward_##isa(n, xg, xs, bih, rg, rs, bhh, bs, hprev, cand, h)
+                    const float *bhh, ptrdiff_t bs, const float *hprev, float *cand, float *h, int act, int gate) {
+#define CALL(isa) rk_gru_forward_##isa(n, xg, xs, bih, rg, rs, bhh, bs, hprev, cand, h, act, gate)
     RK_CELL_DISPATCH(CALL)
 #undef CALL
 }
 
 void rk_gru_reset_forward(size_t n, float *xg, ptrdiff_t xs, const float *bih, const float *rg, ptrdiff_t rs,
-                          const float *bhh, ptrdiff_t bs, const float *hprev, const float *mask, float *rh) {
-#define CALL(isa) rk_gru_reset_forward_##isa(n, xg, xs, bih, rg, rs, bhh, bs, hprev, mask, rh)
+                          const float *bhh, ptrdiff_t bs, const float *hprev, const float *mask, float *rh, int gate) {
+#define CALL(isa) rk_gru_reset_forward_##isa(n, xg, xs, bih, rg, rs, bhh, bs, hprev, mask, rh, gate)
     RK_CELL_DISPATCH(CALL)
 #undef CALL
 }
 
 void rk_gru_candidate_forward(size_t n, float *xg, ptrdiff_t xs, const float *bih, const float *q, const float *bhh,
-                              ptrdiff_t bs, const float *hprev, float *h) {
-#define CALL(isa) rk_gru_candidate_forward_##isa(n, xg, xs, bih, q, bhh, bs, hprev, h)
+                              ptrdiff_t bs, const float *hprev, float *h, int act) {
+#define CALL(isa) rk_gru_candidate_forward_##isa(n, xg, xs, bih, q, bhh, bs, hprev, h, act)
     RK_CELL_DISPATCH(CALL)
 #undef CALL
 }
 
-void rk_rnn_forward(size_t n, float *xp, const float *bias, const float *rp, float *h, int relu) {
-#define CALL(isa) rk_rnn_forward_##isa(n, xp, bias, rp, h, relu)
+void rk_rnn_forward(size_t n, float *xp, const float *bias, const float *rp, float *h, int act) {
+#define CALL(isa) rk_rnn_forward_##isa(n, xp, bias, rp, h, act)
     RK_CELL_DISPATCH(CALL)
 #undef CALL
 }
 
 void rk_lstm_backward(size_t n, const float *gates, ptrdiff_t gs, const float *cprev, const float *tanhc,
-                      const float *dh, float *dc, float *da, ptrdiff_t das) {
-#define CALL(isa) rk_lstm_backward_##isa(n, gates, gs, cprev, tanhc, dh, dc, da, das)
+                      const float *dh, float *dc, float *da, ptrdiff_t das, int act, int gate) {
+#define CALL(isa) rk_lstm_backward_##isa(n, gates, gs, cprev, tanhc, dh, dc, da, das, act, gate)
     RK_CELL_DISPATCH(CALL)
 #undef CALL
 }
 
 void rk_gru_backward(size_t n, const float *gates, ptrdiff_t gs, const float *hprev, const float *cand,
-                     const float *dh, float *direct, float *di, ptrdiff_t dis, float *dr, ptrdiff_t drs) {
-#define CALL(isa) rk_gru_backward_##isa(n, gates, gs, hprev, cand, dh, direct, di, dis, dr, drs)
+                     const float *dh, float *direct, float *di, ptrdiff_t dis, float *dr, ptrdiff_t drs, int act,
+                     int gate) {
+#define CALL(isa) rk_gru_backward_##isa(n, gates, gs, hprev, cand, dh, direct, di, dis, dr, drs, act, gate)
     RK_CELL_DISPATCH(CALL)
 #undef CALL
 }
 
 void rk_gru_candidate_backward(size_t n, const float *gates, ptrdiff_t gs, const float *hprev, const float *dh,
-                               float *direct, float *da, ptrdiff_t das) {
-#define CALL(isa) rk_gru_candidate_backward_##isa(n, gates, gs, hprev, dh, direct, da, das)
+                               float *direct, float *da, ptrdiff_t das, int act, int gate) {
+#define CALL(isa) rk_gru_candidate_backward_##isa(n, gates, gs, hprev, dh, direct, da, das, act, gate)
     RK_CELL_DISPATCH(CALL)
 #undef CALL
 }
 
 void rk_gru_reset_backward(size_t n, const float *gates, const float *hprev, const float *mask, const float *drh,
-                           float *dh, float *da) {
-#define CALL(isa) rk_gru_reset_backward_##isa(n, gates, hprev, mask, drh, dh, da)
+                           float *dh, float *da, int gate) {
+#define CALL(isa) rk_gru_reset_backward_##isa(n, gates, hprev, mask, drh, dh, da, gate)
     RK_CELL_DISPATCH(CALL)
 #undef CALL
 }
 
-void rk_rnn_backward(size_t n, const float *y, const float *dh, float *da, int relu) {
-#define CALL(isa) rk_rnn_backward_##isa(n, y, dh, da, relu)
+void rk_rnn_backward(size_t n, const float *y, const float *dh, float *da, int act) {
+#define CALL(isa) rk_rnn_backward_##isa(n, y, dh, da, act)
     RK_CELL_DISPATCH(CALL)
 #undef CALL
 }

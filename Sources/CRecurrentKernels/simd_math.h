@@ -111,6 +111,18 @@ static inline float rk_tanh1(float x) {
 
 static inline float rk_relu1(float x) { return x != x ? x : (x > 0.0f ? x : 0.0f); }
 
+/* The derivative of activation `kind` (rk_activation) where its output is y: every activation
+ * the kernels apply has one (hard sigmoid: 1/6 strictly inside (0, 1)). */
+static inline float rk_act_grad1(int kind, float y) {
+    switch (kind) {
+    case RK_ACT_SIGMOID: return y * (1.0f - y);
+    case RK_ACT_RELU: return y > 0.0f ? 1.0f : 0.0f;
+    case RK_ACT_LINEAR: return 1.0f;
+    case RK_ACT_HARD_SIGMOID: return y > 0.0f && y < 1.0f ? 1.0f / 6.0f : 0.0f;
+    default: return 1.0f - y * y;
+    }
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* x86-64: AVX-512F and AVX2, each with FMA                                                    */
 /* ------------------------------------------------------------------------------------------ */

@@ -118,8 +118,39 @@ static void test_activations(rk_isa isa) {
     for (int i = 0; i < N; i++) expect("exp", isa, i, y[i] / exp((double)x[i]), 1.0, 0, 3e-7);
 }
 
-/* One row of each cell at widths that leave every kind of vector tail. */
-static void test_cells(rk_isa isa) {
+/* The activations by code, in double, and their derivatives from the output. */
+static double act_d(int kind, double x) {
+    switch (kind) {
+    case RK_ACT_SIGMOID: return sigmoid_d(x);
+    case RK_ACT_RELU: return x > 0 ? x : 0;
+    case RK_ACT_LINEAR: return x;
+    case RK_ACT_HARD_SIGMOID: return fmin(fmax(x + 3, 0), 6) / 6;
+    default: return tanh(x);
+    }
+}
+static double grad_d(int kind, double y) {
+    switch (kind) {
+    case RK_ACT_SIGMOID: return y * (1 - y);
+    case RK_ACT_RELU: return y > 0 ? 1 : 0;
+    case RK_ACT_LINEAR: return 1;
+    case RK_ACT_HARD_SIGMOID: return y > 0 && y < 1 ? 1.0 / 6 : 0;
+    default: return 1 - y * y;
+    }
+}
+static const char *act_name(int kind) {
+    static const char *names[] = {"tanh", "sigmoid", "relu", "linear", "hard_sigmoid"};
+    return names[kind];
+}
+
+/* One row of each cell at widths that leave every kind of vector tail, with candidate
+ * activation `act` and gate activation `gate`. */
+static void test_cells_with(rk_isa isa, int act, int gate) {
+    char label[64];
+    /* Unbounded activations (relu, linear) are checked relative to the value's size. */
+    const int standard = act == RK_ACT_TANH && gate == RK_ACT_SIGMOID;
+#define CHECK(what, j, got, want) \
+    (snprintf(label, sizeof label, "%s [%s/%s]", what, act_name(act), act_name(gate)), \
+     expect(label, isa, (long)(j), got, want, standard ? 0.0 : fabs((double)(want)), 1e-6))
     const size_t widths[] = {1, 3, 8, 13, 16, 37, 80};
     for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
         const size_t n = widths[w];
@@ -134,108 +165,116 @@ static void test_cells(rk_isa isa) {
         float *h = aligned(n), *cprev = aligned(n), *tanhc = aligned(n), *cand = aligned(n);
 
         /* LSTM forward, gates saved. */
-        rk_lstm_forward(n, xg, xs, bias, rg, rs, c, cprev, tanhc, h, 1);
+        rk_lstm_forward(n, xg, xs, bias, rg, rs, c, cprev, tanhc, h, 1, act, gate);
         for (size_t j = 0; j < n; j++) {
             double a[4];
             for (int k = 0; k < 4; k++) a[k] = (double)x0[k * xs + j] + bias[k * xs + j] + rg[k * rs + j];
-            const double i = sigmoid_d(a[0]), f = sigmoid_d(a[1]), g = tanh(a[2]), o = sigmoid_d(a[3]);
+            const double i = act_d(gate, a[0]), f = act_d(gate, a[1]), g = act_d(act, a[2]), o = act_d(gate, a[3]);
             const double cn = f * c0[j] + i * g;
-            expect("lstm c", isa, (long)j, c[j], cn, 0, 1e-6);
-            expect("lstm cprev", isa, (long)j, cprev[j], c0[j], 0, 0);
-            expect("lstm tanhc", isa, (long)j, tanhc[j], tanh(cn), 0, 1e-6);
-            expect("lstm h", isa, (long)j, h[j], o * tanh(cn), 0, 1e-6);
-            expect("lstm gate i", isa, (long)j, xg[j], i, 0, 1e-6);
-            expect("lstm gate g", isa, (long)j, xg[2 * xs + j], g, 0, 1e-6);
+            CHECK("lstm c", j, c[j], cn);
+            CHECK("lstm cprev", j, cprev[j], c0[j]);
+            CHECK("lstm act(c)", j, tanhc[j], act_d(act, cn));
+            CHECK("lstm h", j, h[j], o * act_d(act, cn));
+            CHECK("lstm gate i", j, xg[j], i);
+            CHECK("lstm gate g", j, xg[2 * xs + j], g);
         }
         /* LSTM backward from the saved gates. */
         float *da = aligned(4 * (size_t)xs), *dc1 = malloc(n * sizeof(float));
         memcpy(dc1, dc, n * sizeof(float));
-        rk_lstm_backward(n, xg, xs, cprev, tanhc, dh, dc1, da, xs);
+        rk_lstm_backward(n, xg, xs, cprev, tanhc, dh, dc1, da, xs, act, gate);
         for (size_t j = 0; j < n; j++) {
             const double i = xg[j], f = xg[xs + j], g = xg[2 * xs + j], o = xg[3 * xs + j], tc = tanhc[j];
-            const double total = dc[j] + dh[j] * o * (1 - tc * tc);
-            expect("lstm da_i", isa, (long)j, da[j], total * g * i * (1 - i), 0, 1e-6);
-            expect("lstm da_f", isa, (long)j, da[xs + j], total * cprev[j] * f * (1 - f), 0, 1e-6);
-            expect("lstm da_g", isa, (long)j, da[2 * xs + j], total * i * (1 - g * g), 0, 1e-6);
-            expect("lstm da_o", isa, (long)j, da[3 * xs + j], dh[j] * tc * o * (1 - o), 0, 1e-6);
-            expect("lstm dc", isa, (long)j, dc1[j], total * f, 0, 1e-6);
+            const double total = dc[j] + dh[j] * o * grad_d(act, tc);
+            CHECK("lstm da_i", j, da[j], total * g * grad_d(gate, i));
+            CHECK("lstm da_f", j, da[xs + j], total * cprev[j] * grad_d(gate, f));
+            CHECK("lstm da_g", j, da[2 * xs + j], total * i * grad_d(act, g));
+            CHECK("lstm da_o", j, da[3 * xs + j], dh[j] * tc * grad_d(gate, o));
+            CHECK("lstm dc", j, dc1[j], total * f);
         }
 
         /* GRU forward (reset after), both biases. */
         memcpy(xg, x0, 4 * (size_t)xs * sizeof(float));
-        rk_gru_forward(n, xg, xs, bias, rg, rs, bhh, bs, hprev, cand, h);
+        rk_gru_forward(n, xg, xs, bias, rg, rs, bhh, bs, hprev, cand, h, act, gate);
         for (size_t j = 0; j < n; j++) {
-            const double r = sigmoid_d((double)x0[j] + bias[j] + rg[j] + bhh[j]);
-            const double z = sigmoid_d((double)x0[xs + j] + bias[bs + j] + rg[rs + j] + bhh[bs + j]);
+            const double r = act_d(gate, (double)x0[j] + bias[j] + rg[j] + bhh[j]);
+            const double z = act_d(gate, (double)x0[xs + j] + bias[bs + j] + rg[rs + j] + bhh[bs + j]);
             const double q = (double)rg[2 * rs + j] + bhh[2 * bs + j];
-            const double nn = tanh((double)x0[2 * xs + j] + bias[2 * bs + j] + r * q);
-            expect("gru h", isa, (long)j, h[j], (1 - z) * nn + z * hprev[j], 0, 1e-6);
-            expect("gru cand", isa, (long)j, cand[j], q, 0, 1e-6);
-            expect("gru gate n", isa, (long)j, xg[2 * xs + j], nn, 0, 1e-6);
+            const double nn = act_d(act, (double)x0[2 * xs + j] + bias[2 * bs + j] + r * q);
+            CHECK("gru h", j, h[j], (1 - z) * nn + z * hprev[j]);
+            CHECK("gru cand", j, cand[j], q);
+            CHECK("gru gate n", j, xg[2 * xs + j], nn);
         }
         float *di = aligned(3 * (size_t)xs), *dr = aligned(3 * (size_t)rs), *direct = aligned(n);
-        rk_gru_backward(n, xg, xs, hprev, cand, dh, direct, di, xs, dr, rs);
+        rk_gru_backward(n, xg, xs, hprev, cand, dh, direct, di, xs, dr, rs, act, gate);
         for (size_t j = 0; j < n; j++) {
             const double r = xg[j], z = xg[xs + j], nn = xg[2 * xs + j], d = dh[j];
-            const double dn = d * (1 - z) * (1 - nn * nn), dz = d * (hprev[j] - nn) * z * (1 - z);
-            const double dreset = dn * cand[j] * r * (1 - r);
-            expect("gru di_r", isa, (long)j, di[j], dreset, 0, 1e-6);
-            expect("gru di_z", isa, (long)j, di[xs + j], dz, 0, 1e-6);
-            expect("gru di_n", isa, (long)j, di[2 * xs + j], dn, 0, 1e-6);
-            expect("gru dr_n", isa, (long)j, dr[2 * rs + j], dn * r, 0, 1e-6);
-            expect("gru direct", isa, (long)j, direct[j], d * z, 0, 1e-6);
+            const double dn = d * (1 - z) * grad_d(act, nn), dz = d * (hprev[j] - nn) * grad_d(gate, z);
+            const double dreset = dn * cand[j] * grad_d(gate, r);
+            CHECK("gru di_r", j, di[j], dreset);
+            CHECK("gru di_z", j, di[xs + j], dz);
+            CHECK("gru di_n", j, di[2 * xs + j], dn);
+            CHECK("gru dr_n", j, dr[2 * rs + j], dn * r);
+            CHECK("gru direct", j, direct[j], d * z);
         }
 
         /* Classic GRU (reset before), both phases, with a mask and both biases, forward and backward. */
         float *mask = randoms(n, 0, 2), *rh = aligned(n), *q = randoms(n, -2, 2), *drh = randoms(n, -1, 1);
         memcpy(xg, x0, 4 * (size_t)xs * sizeof(float));
-        rk_gru_reset_forward(n, xg, xs, bias, rg, rs, bhh, bs, hprev, mask, rh);
-        rk_gru_candidate_forward(n, xg, xs, bias, q, bhh, bs, hprev, h);
+        rk_gru_reset_forward(n, xg, xs, bias, rg, rs, bhh, bs, hprev, mask, rh, gate);
+        rk_gru_candidate_forward(n, xg, xs, bias, q, bhh, bs, hprev, h, act);
         for (size_t j = 0; j < n; j++) {
-            const double r = sigmoid_d((double)x0[j] + bias[j] + rg[j] + bhh[j]);
-            const double z = sigmoid_d((double)x0[xs + j] + bias[bs + j] + rg[rs + j] + bhh[bs + j]);
-            const double nn = tanh((double)x0[2 * xs + j] + bias[2 * bs + j] + q[j] + bhh[2 * bs + j]);
-            expect("gru classic r", isa, (long)j, xg[j], r, 0, 1e-6);
-            expect("gru classic rh", isa, (long)j, rh[j], r * hprev[j] * mask[j], 0, 1e-6);
-            expect("gru classic n", isa, (long)j, xg[2 * xs + j], nn, 0, 1e-6);
-            expect("gru classic h", isa, (long)j, h[j], (1 - z) * nn + z * hprev[j], 0, 1e-6);
+            const double r = act_d(gate, (double)x0[j] + bias[j] + rg[j] + bhh[j]);
+            const double z = act_d(gate, (double)x0[xs + j] + bias[bs + j] + rg[rs + j] + bhh[bs + j]);
+            const double nn = act_d(act, (double)x0[2 * xs + j] + bias[2 * bs + j] + q[j] + bhh[2 * bs + j]);
+            CHECK("gru classic r", j, xg[j], r);
+            CHECK("gru classic rh", j, rh[j], r * hprev[j] * mask[j]);
+            CHECK("gru classic n", j, xg[2 * xs + j], nn);
+            CHECK("gru classic h", j, h[j], (1 - z) * nn + z * hprev[j]);
         }
         float *dh2 = malloc(n * sizeof(float));
         memcpy(dh2, dh, n * sizeof(float));
-        rk_gru_candidate_backward(n, xg, xs, hprev, dh2, dh2, di, xs);
+        rk_gru_candidate_backward(n, xg, xs, hprev, dh2, dh2, di, xs, act, gate);
         for (size_t j = 0; j < n; j++) {
             const double z = xg[xs + j], nn = xg[2 * xs + j], d = dh[j];
-            expect("gru classic da_z", isa, (long)j, di[xs + j], d * (hprev[j] - nn) * z * (1 - z), 0, 1e-6);
-            expect("gru classic da_n", isa, (long)j, di[2 * xs + j], d * (1 - z) * (1 - nn * nn), 0, 1e-6);
-            expect("gru classic direct", isa, (long)j, dh2[j], d * z, 0, 1e-6);
+            CHECK("gru classic da_z", j, di[xs + j], d * (hprev[j] - nn) * grad_d(gate, z));
+            CHECK("gru classic da_n", j, di[2 * xs + j], d * (1 - z) * grad_d(act, nn));
+            CHECK("gru classic direct", j, dh2[j], d * z);
         }
-        rk_gru_reset_backward(n, xg, hprev, mask, drh, dh2, di);
+        rk_gru_reset_backward(n, xg, hprev, mask, drh, dh2, di, gate);
         for (size_t j = 0; j < n; j++) {
             const double r = xg[j], z = xg[xs + j], d = (double)drh[j] * mask[j];
-            expect("gru classic da_r", isa, (long)j, di[j], d * hprev[j] * r * (1 - r), 0, 1e-6);
-            expect("gru classic dh", isa, (long)j, dh2[j], dh[j] * z + d * r, 0, 1e-6);
+            CHECK("gru classic da_r", j, di[j], d * hprev[j] * grad_d(gate, r));
+            CHECK("gru classic dh", j, dh2[j], dh[j] * z + d * r);
         }
         free(mask); free(rh); free(q); free(drh); free(dh2);
 
-        /* Simple RNN, tanh and relu, with and without bias. */
-        for (int relu = 0; relu < 2; relu++) {
+        /* Simple RNN (activation `act`), with and without bias. */
+        for (int withBias = 0; withBias < 2; withBias++) {
             memcpy(xg, x0, 4 * (size_t)xs * sizeof(float));
-            rk_rnn_forward(n, xg, relu ? NULL : bias, rg, h, relu);
+            rk_rnn_forward(n, xg, withBias ? bias : NULL, rg, h, act);
             float *dar = aligned(n);
-            rk_rnn_backward(n, h, dh, dar, relu);
+            rk_rnn_backward(n, h, dh, dar, act);
             for (size_t j = 0; j < n; j++) {
-                const double a = (double)x0[j] + (relu ? 0.0 : bias[j]) + rg[j];
-                const double y = relu ? (a > 0 ? a : 0) : tanh(a);
-                expect(relu ? "rnn relu h" : "rnn tanh h", isa, (long)j, h[j], y, 0, 1e-6);
-                expect("rnn act saved", isa, (long)j, xg[j], y, 0, 1e-6);
-                const double dwant = relu ? (h[j] > 0 ? dh[j] : 0) : dh[j] * (1 - (double)h[j] * h[j]);
-                expect("rnn da", isa, (long)j, dar[j], dwant, 0, 1e-6);
+                const double y = act_d(act, (double)x0[j] + (withBias ? bias[j] : 0.0) + rg[j]);
+                CHECK("rnn h", j, h[j], y);
+                CHECK("rnn act saved", j, xg[j], y);
+                CHECK("rnn da", j, dar[j], dh[j] * grad_d(act, h[j]));
             }
             free(dar);
         }
         free(xg); free(rg); free(bias); free(bhh); free(c); free(hprev); free(dh); free(dc); free(x0); free(c0);
         free(h); free(cprev); free(tanhc); free(cand); free(da); free(dc1); free(di); free(dr); free(direct);
     }
+#undef CHECK
+}
+
+/* The standard pair and pairs that reach every other activation as candidate and as gate. */
+static void test_cells(rk_isa isa) {
+    const int pairs[][2] = {
+        {RK_ACT_TANH, RK_ACT_SIGMOID}, {RK_ACT_RELU, RK_ACT_HARD_SIGMOID}, {RK_ACT_LINEAR, RK_ACT_RELU},
+        {RK_ACT_HARD_SIGMOID, RK_ACT_LINEAR}, {RK_ACT_SIGMOID, RK_ACT_TANH},
+    };
+    for (size_t k = 0; k < sizeof pairs / sizeof pairs[0]; k++) test_cells_with(isa, pairs[k][0], pairs[k][1]);
 }
 
 int main(void) {

@@ -2,10 +2,10 @@ import Testing
 @testable import Recurrent
 
 /// The fast sweep (hidden units split across two threads, fused gate kernels) against the
-/// general path on the same layer (`SequencePath.generalOnly`): without padding, with
+/// autograd cells unrolled over time on the same layer (`SequencePath.unrolled`): without padding, with
 /// per-example lengths, with a Keras mask (holes and a fully padded example) and with leading
 /// padding (later steps all real), under both mask semantics, and with Keras input and
-/// recurrent dropout, LSTM projections and the classic GRU. Runs on every kernel ISA this CPU supports (forced;
+/// recurrent dropout, LSTM projections, the classic GRU and every activation. Runs on every kernel ISA this CPU supports (forced;
 /// serialized since the ISA is a process-wide setting), at batch 16 (products per step) and
 /// batch 1 (the packed vector product). Sizes are large enough for the two-thread split.
 /// Tolerance: float32 in a different order of operations, atol 1e-5 and rtol 1e-4.
@@ -25,6 +25,16 @@ import Testing
                 kind: .gru(resetAfter: false), inputSize: 24, hiddenSize: 80, numLayers: 2), seed: 8)),
             ("gru classic keras", RecurrentLayer(RecurrentConfiguration(
                 kind: .gru(resetAfter: false), inputSize: 24, hiddenSize: 80, bidirectional: true, convention: .keras), seed: 9)),
+            // Activations other than tanh and sigmoid (Keras's activation / recurrent_activation).
+            ("lstm relu / hard sigmoid", RecurrentLayer(RecurrentConfiguration(
+                kind: .lstm, inputSize: 24, hiddenSize: 80, activation: .relu, recurrentActivation: .hardSigmoid), seed: 10)),
+            ("gru linear / sigmoid", RecurrentLayer(RecurrentConfiguration(
+                kind: .gru(resetAfter: true), inputSize: 24, hiddenSize: 80, activation: .linear), seed: 11)),
+            ("gru classic hard sigmoid / relu", RecurrentLayer(RecurrentConfiguration(
+                kind: .gru(resetAfter: false), inputSize: 24, hiddenSize: 80, activation: .hardSigmoid,
+                recurrentActivation: .relu), seed: 12)),
+            ("simple sigmoid", RecurrentLayer(RecurrentConfiguration(
+                kind: .simpleRNN(relu: false), inputSize: 24, hiddenSize: 80, activation: .sigmoid), seed: 13)),
         ]
     }
 
@@ -81,7 +91,7 @@ import Testing
                         let mask = try Self.mask(padding, steps: steps, batch: batch), stream = layer.randomState
                         let fast = try run(mask)
                         layer.randomState = stream
-                        let general = try SequencePath.$generalOnly.withValue(true) { try run(mask) }
+                        let general = try SequencePath.$unrolled.withValue(true) { try run(mask) }
                         let what = "\(name) \(isa) \(padding) \(semantics) dropout \(dropout)"
                         expectClose(fast.output, general.output, atol: 1e-5, rtol: 1e-4, "\(what) output")
                         expectClose(fast.h, general.h, atol: 1e-5, rtol: 1e-4, "\(what) final state")

@@ -1,3 +1,5 @@
+import CRecurrentKernels
+
 /// Element-wise activations a layer can apply to its output (Keras's `activation=` names).
 public enum ActivationFunction: String, Sendable, CaseIterable, Codable {
     case linear, relu, tanh, sigmoid, softmax
@@ -33,6 +35,18 @@ public enum ActivationFunction: String, Sendable, CaseIterable, Codable {
         case .tanh: Pointwise.tanh(p, p, count: count)
         case .sigmoid: Pointwise.sigmoid(p, p, count: count)
         case .hardSigmoid: for i in 0..<count { p[i] = Self.hardSigmoid(p[i]) }
+        case .softmax: preconditionFailure("softmax is not an element-wise activation")
+        }
+    }
+
+    /// The code of the C kernels' cells for this activation (rk_activation).
+    var kernelCode: Int32 {
+        switch self {
+        case .tanh: return Int32(RK_ACT_TANH.rawValue)
+        case .sigmoid: return Int32(RK_ACT_SIGMOID.rawValue)
+        case .relu: return Int32(RK_ACT_RELU.rawValue)
+        case .linear: return Int32(RK_ACT_LINEAR.rawValue)
+        case .hardSigmoid: return Int32(RK_ACT_HARD_SIGMOID.rawValue)
         case .softmax: preconditionFailure("softmax is not an element-wise activation")
         }
     }

@@ -1,6 +1,6 @@
 /// Single-step cells for hand-written loops over time (PyTorch's `RNNCell`, `LSTMCell`,
-/// `GRUCell`). Each step is built from ordinary autograd ops, so any loop trains; the
-/// sequence layers compute the same function in one fused op per layer and direction.
+/// `GRUCell`). Each step is built from ordinary autograd ops (`CellStep`), so any loop trains;
+/// the sequence layers compute the same function in one fused op per layer and direction.
 ///
 /// Parameters use PyTorch's names and layout: `weight_ih` [G·H, I], `weight_hh` [G·H, H],
 /// `bias_ih` and `bias_hh` [G·H]; PyTorch's initialisation, uniform in ±1/√H, by default.
@@ -41,8 +41,8 @@ public class RecurrentCell: Module {
             .compactMap { name, v in v.map { (name, $0) } }
     }
 
-    /// x·W_ihᵀ + b_ih and h·W_hhᵀ + b_hh, after checking shapes.
-    func projections(_ x: Variable, _ h: Variable) throws -> (input: Variable, hidden: Variable) {
+    /// The cell's weights as `CellStep` takes them, after checking the shapes of x and h.
+    func parameters(_ x: Variable, _ h: Variable) throws -> DirectionParameters {
         if let configurationProblem { throw RecurrentError.invalidArgument("\(Self.self): \(configurationProblem)") }
         guard x.rank == 2, x.shape[1] == inputSize else {
             throw RecurrentError.shapeMismatch(
@@ -52,11 +52,7 @@ public class RecurrentCell: Module {
             throw RecurrentError.shapeMismatch(
                 operation: "\(Self.self) state", expected: "[\(x.shape[0]), \(hiddenSize)]", got: h.shape)
         }
-        var input = try x.matmul(weightIH, transposeOther: true)
-        if let biasIH { input = try input + biasIH }
-        var hidden = try h.matmul(weightHH, transposeOther: true)
-        if let biasHH { hidden = try hidden + biasHH }
-        return (input, hidden)
+        return DirectionParameters(weightIH: weightIH, weightHH: weightHH, biasIH: biasIH, biasHH: biasHH, weightHR: nil)
     }
 
     /// A zero state for a batch.
@@ -73,9 +69,8 @@ public final class SimpleRNNCell: RecurrentCell {
     }
 
     public func callAsFunction(_ x: Variable, _ h: Variable? = nil) throws -> Variable {
-        let (input, hidden) = try projections(x, h ?? zeroState(batch: x.shape.first ?? 0))
-        let a = try input + hidden
-        return kind == .simpleRNN(relu: true) ? a.relu() : a.tanh()
+        let h = h ?? zeroState(batch: x.shape.first ?? 0)
+        return try CellStep.simpleRNN(try parameters(x, h), x, h, activation: kind == .simpleRNN(relu: true) ? .relu : .tanh)
     }
 }
 
@@ -91,11 +86,7 @@ public final class LSTMCell: RecurrentCell {
         guard c.shape == h.shape else {
             throw RecurrentError.shapeMismatch(operation: "LSTMCell cell state", expected: Shape.describe(h.shape), got: c.shape)
         }
-        let (input, hidden) = try projections(x, h)
-        let gates = try (try input + hidden).split(sizes: Array(repeating: hiddenSize, count: 4), axis: 1)
-        let i = gates[0].sigmoid(), f = gates[1].sigmoid(), g = gates[2].tanh(), o = gates[3].sigmoid()
-        let cNext = try (try f * c) + (try i * g)
-        return (try o * cNext.tanh(), cNext)
+        return try CellStep.lstm(try parameters(x, h), x, h, c)
     }
 }
 
@@ -108,32 +99,95 @@ public final class GRUCell: RecurrentCell {
 
     public func callAsFunction(_ x: Variable, _ h: Variable? = nil) throws -> Variable {
         let h = h ?? zeroState(batch: x.shape.first ?? 0)
-        let H = hiddenSize
         guard case .gru(let resetAfter) = kind else { preconditionFailure() }
-        if resetAfter {
-            let (input, hidden) = try projections(x, h)
-            let xi = try input.split(sizes: [H, H, H], axis: 1), hh = try hidden.split(sizes: [H, H, H], axis: 1)
-            let r = try (xi[0] + hh[0]).sigmoid(), z = try (xi[1] + hh[1]).sigmoid()
-            let n = try (xi[2] + (try r * hh[2])).tanh()
-            return try mix(z: z, n: n, h: h)
-        }
-        // Reset before the product: n uses (r⊙h)·W_hnᵀ.
-        let (input, _) = try projections(x, h)
-        let xi = try input.split(sizes: [H, H, H], axis: 1)
-        let w = try weightHH.split(sizes: [2 * H, H], axis: 0)
-        let b = try biasHH.map { try $0.split(sizes: [2 * H, H], axis: 0) }
-        var rz = try h.matmul(w[0], transposeOther: true)
-        if let b { rz = try rz + b[0] }
-        let hrz = try rz.split(sizes: [H, H], axis: 1)
-        let r = try (xi[0] + hrz[0]).sigmoid(), z = try (xi[1] + hrz[1]).sigmoid()
-        var hn = try (try r * h).matmul(w[1], transposeOther: true)
-        if let b { hn = try hn + b[1] }
-        let n = try (xi[2] + hn).tanh()
-        return try mix(z: z, n: n, h: h)
+        return try CellStep.gru(try parameters(x, h), x, h, resetAfter: resetAfter)
+    }
+}
+
+// MARK: The cells' math in autograd ops
+//
+// One step of each cell, written once: the cells above call it, and unrolled over time
+// (UnrolledSequence.swift) it is the oracle the tests hold the sweep to. The kernels
+// (Sources/CRecurrentKernels/cell_kernels.h) are the only other rendering of these equations.
+
+/// Keras's per-gate dropout masks for one sequence, constant over its steps: gate g's product
+/// takes x ⊙ input[g] ([B, I]) and h ⊙ recurrent[g] ([B, S]).
+struct GateMasks {
+    var input: [Variable]? = nil
+    var recurrent: [Variable]? = nil
+}
+
+enum CellStep {
+    /// h' = act(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh).
+    static func simpleRNN(
+        _ p: DirectionParameters, _ x: Variable, _ h: Variable, activation: ActivationFunction, masks: GateMasks = GateMasks()
+    ) throws -> Variable {
+        let input = try side(x, p.weightIH, p.biasIH, gates: 1, masks: masks.input)
+        let hidden = try side(h, p.weightHH, p.biasHH, gates: 1, masks: masks.recurrent)
+        return try activation(try input[0] + hidden[0])
     }
 
-    private func mix(z: Variable, n: Variable, h: Variable) throws -> Variable {
+    /// Gates i, f, g, o; c' = f⊙c + i⊙g; h' = o⊙act(c'), projected by W_hr when there is one.
+    static func lstm(
+        _ p: DirectionParameters, _ x: Variable, _ h: Variable, _ c: Variable, activation: ActivationFunction = .tanh,
+        recurrentActivation: ActivationFunction = .sigmoid, masks: GateMasks = GateMasks()
+    ) throws -> (h: Variable, c: Variable) {
+        let input = try side(x, p.weightIH, p.biasIH, gates: 4, masks: masks.input)
+        let hidden = try side(h, p.weightHH, p.biasHH, gates: 4, masks: masks.recurrent)
+        let a = try (0..<4).map { try input[$0] + hidden[$0] }
+        let i = try recurrentActivation(a[0]), f = try recurrentActivation(a[1])
+        let g = try activation(a[2]), o = try recurrentActivation(a[3])
+        let cNext = try (try f * c) + (try i * g)
+        var hNext = try o * activation(cNext)
+        if let weightHR = p.weightHR { hNext = try hNext.matmul(weightHR, transposeOther: true) }
+        return (hNext, cNext)
+    }
+
+    /// Gates r, z, n; h' = (1 − z)⊙n + z⊙h, with n = act(x_n + r⊙(h·W_hnᵀ + b_hn)) (reset
+    /// after) or act(x_n + (r⊙h)·W_hnᵀ + b_hn) (reset before, the classic form).
+    static func gru(
+        _ p: DirectionParameters, _ x: Variable, _ h: Variable, resetAfter: Bool, activation: ActivationFunction = .tanh,
+        recurrentActivation: ActivationFunction = .sigmoid, masks: GateMasks = GateMasks()
+    ) throws -> Variable {
+        let H = p.weightHH.shape[1]
+        let input = try side(x, p.weightIH, p.biasIH, gates: 3, masks: masks.input)
+        let n: Variable, r: Variable, z: Variable
+        if resetAfter {
+            let hidden = try side(h, p.weightHH, p.biasHH, gates: 3, masks: masks.recurrent)
+            r = try recurrentActivation(try input[0] + hidden[0])
+            z = try recurrentActivation(try input[1] + hidden[1])
+            n = try activation(try input[2] + (try r * hidden[2]))
+        } else {
+            let w = try p.weightHH.split(sizes: [2 * H, H], axis: 0)
+            let b = try p.biasHH.map { try $0.split(sizes: [2 * H, H], axis: 0) }
+            let hidden = try side(h, w[0], b?[0], gates: 2, masks: masks.recurrent.map { Array($0.prefix(2)) })
+            r = try recurrentActivation(try input[0] + hidden[0])
+            z = try recurrentActivation(try input[1] + hidden[1])
+            var reset = try r * h
+            if let m = masks.recurrent { reset = try reset * m[2] }
+            var candidate = try reset.matmul(w[1], transposeOther: true)
+            if let b { candidate = try candidate + b[1] }
+            n = try activation(try input[2] + candidate)
+        }
         // (1 − z)⊙n + z⊙h = n + z⊙(h − n)
-        try n + (try z * (try h - n))
+        return try n + (try z * (try h - n))
+    }
+
+    /// v·W_gᵀ + b_g for each of `gates` gate blocks of W (rows g·H ..< (g+1)·H), [B, H] each;
+    /// with masks, gate g's product takes v ⊙ masks[g].
+    private static func side(
+        _ v: Variable, _ w: Variable, _ b: Variable?, gates: Int, masks: [Variable]?
+    ) throws -> [Variable] {
+        let sizes = Array(repeating: w.shape[0] / gates, count: gates)
+        guard let masks else {
+            var a = try v.matmul(w, transposeOther: true)
+            if let b { a = try a + b }
+            return gates == 1 ? [a] : try a.split(sizes: sizes, axis: 1)
+        }
+        let ws = try w.split(sizes: sizes, axis: 0), bs = try b?.split(sizes: sizes, axis: 0)
+        return try (0..<gates).map { g in
+            let a = try (try v * masks[g]).matmul(ws[g], transposeOther: true)
+            return try bs.map { try a + $0[g] } ?? a
+        }
     }
 }

@@ -16,154 +16,6 @@ struct GRUSaved {
     var candidateInput: Tensor
 }
 
-func gruForward(
-    _ input: SequenceInput, _ w: SequenceWeights, resetAfter: Bool
-) -> (y: Tensor, hN: Tensor, saved: GRUSaved) {
-    let T = input.steps, B = input.batch, H = w.weightHH.shape[1], G = 3 * H
-    var gates = projectInputs(input.x, weight: w.weightIH, bias: w.biasIH, masks: input.inputMasks)
-    var hPrevAll = Tensor.zeros([T, B, H]), candidate = Tensor.zeros([T, B, H])
-    var y = Tensor.zeros([T, B, H])
-    var h = input.h0
-    var hh = Tensor.zeros([B, G])
-    let gp = gates.mutablePointer(), yp = y.mutablePointer(), hp = h.mutablePointer(), hhp = hh.mutablePointer()
-    let hPrev = hPrevAll.mutablePointer(), cand = candidate.mutablePointer()
-    let whh = w.weightHH.pointer, bhh = w.biasHH?.pointer
-    // Reset after: all three gates in one product. Reset before: r and z, then n separately.
-    var recurrent = gruRecurrentProduct(w, input, batch: B, resetAfter: resetAfter)
-    let productGates = recurrent.gates * H
-    let candidateWeight = resetAfter ? nil : pack(whh + 2 * H * H, rows: H, columns: H, transposed: true)
-    let candidateMask = resetAfter ? nil : input.recurrentMasks.map { $0.pointer + 2 * B * H }
-
-    for t in input.order {
-        let step = gp + t * B * G, stepPrev = hPrev + t * B * H, stepCand = cand + t * B * H
-        stepPrev.update(from: hp, count: B * H)
-        recurrent.forward(hp, into: hhp, ldc: G, beta: 0)
-        for b in 0..<B {
-            let a = step + b * G, r = hhp + b * G
-            if let bhh { for j in 0..<productGates { r[j] += bhh[j] } }
-            for j in 0..<(2 * H) { a[j] += r[j] }
-            input.recurrentActivation.apply(a, count: 2 * H)
-            if resetAfter {
-                (stepCand + b * H).update(from: r + 2 * H, count: H)
-            } else {
-                for j in 0..<H { stepCand[b * H + j] = a[j] * hp[b * H + j] * (candidateMask?[b * H + j] ?? 1) }
-            }
-        }
-        if let candidateWeight {
-            gemm(stepCand, candidateWeight, hhp + 2 * H, m: B, ldc: G)
-        }
-        for b in 0..<B {
-            let a = step + b * G, hb = hp + b * H, out = yp + (t * B + b) * H
-            guard input.isValid(t, b) else {
-                a.update(repeating: 0, count: G)
-                for j in 0..<H { out[j] = input.copiesState(t, b) ? hb[j] : 0 }
-                continue
-            }
-            let n = a + 2 * H, hn = hhp + b * G + 2 * H
-            if resetAfter {
-                for j in 0..<H { n[j] += a[j] * hn[j] }
-            } else {
-                for j in 0..<H { n[j] += hn[j] + (bhh?[2 * H + j] ?? 0) }
-            }
-            input.activation.apply(n, count: H)
-            for j in 0..<H {
-                let z = a[H + j]
-                hb[j] = (1 - z) * n[j] + z * hb[j]
-                out[j] = hb[j]
-            }
-        }
-    }
-    return (y, h, GRUSaved(gates: gates, hPrev: hPrevAll, candidateInput: candidate))
-}
-
-func gruBackward(
-    _ input: SequenceInput, _ w: SequenceWeights, _ saved: GRUSaved, resetAfter: Bool,
-    dY: Tensor, dHN: Tensor
-) -> SequenceGradients {
-    let T = input.steps, B = input.batch, H = w.weightHH.shape[1], G = 3 * H
-    var dInput = Tensor.zeros([T, B, G])      // gradients of the input-side pre-activations
-    var dRecurrent = Tensor.zeros([T, B, G])  // gradients of the recurrent products' outputs
-    var dh = dHN, direct = Tensor.zeros([B, H]), back = Tensor.zeros([B, H])
-    let dip = dInput.mutablePointer(), drp = dRecurrent.mutablePointer(), dhp = dh.mutablePointer()
-    let directp = direct.mutablePointer(), backp = back.mutablePointer(), dyp = dY.pointer
-    let gates = saved.gates.pointer, hPrev = saved.hPrev.pointer, cand = saved.candidateInput.pointer
-    let whh = w.weightHH.pointer
-    let act = input.activation, gate = input.recurrentActivation
-    var recurrent = gruRecurrentProduct(w, input, batch: B, resetAfter: resetAfter)
-    let candidateWeight = resetAfter ? nil : pack(whh + 2 * H * H, rows: H, columns: H, transposed: false)
-    let candidateMask = resetAfter ? nil : input.recurrentMasks.map { $0.pointer + 2 * B * H }
-
-    for t in input.order.reversed() {
-        let di = dip + t * B * G, dr = drp + t * B * G
-        for b in 0..<B {
-            let dhb = dhp + b * H, dy = dyp + (t * B + b) * H
-            if input.isValid(t, b) || input.copiesState(t, b) {
-                for j in 0..<H { dhb[j] += dy[j] }
-            }
-            guard input.isValid(t, b) else { continue }
-            let a = gates + (t * B + b) * G, hp = hPrev + (t * B + b) * H
-            let dib = di + b * G, drb = dr + b * G
-            for j in 0..<H {
-                let z = a[H + j], n = a[2 * H + j]
-                let dn = dhb[j] * (1 - z) * act.derivative(output: n)
-                dib[H + j] = dhb[j] * (hp[j] - n) * gate.derivative(output: z)
-                dib[2 * H + j] = dn
-                directp[b * H + j] = dhb[j] * z
-                drb[H + j] = dib[H + j]
-                drb[2 * H + j] = resetAfter ? dn * a[j] : dn
-            }
-        }
-        // The reset gate's gradient needs what r multiplied: h·W_hnᵀ + b_hn (after) or
-        // (dn · W_hn) ⊙ h (before, one product over the batch).
-        if let candidateWeight {
-            gemm(dr + 2 * H, candidateWeight, backp, m: B, lda: G)
-        }
-        for b in 0..<B where input.isValid(t, b) {
-            let a = gates + (t * B + b) * G, hp = hPrev + (t * B + b) * H, c = cand + (t * B + b) * H
-            let dib = di + b * G, drb = dr + b * G
-            for j in 0..<H {
-                let r = a[j]
-                let m = candidateMask?[b * H + j] ?? 1
-                let dReset = resetAfter ? dib[2 * H + j] * c[j] : backp[b * H + j] * hp[j] * m
-                dib[j] = dReset * gate.derivative(output: r)
-                drb[j] = dib[j]
-                if !resetAfter { directp[b * H + j] += backp[b * H + j] * r * m }
-            }
-        }
-        // dh_{t−1} = z ⊙ dh (+ r ⊙ (dn·W_hn) before) + [dr, dz(, dn ⊙ r)] · W_hh.
-        recurrent.backward(dr, lda: G, into: backp)
-        for b in 0..<B where input.isValid(t, b) {
-            for j in 0..<H { dhp[b * H + j] = directp[b * H + j] + backp[b * H + j] }
-        }
-    }
-
-    let rows = T * B
-    var dWeightHH = recurrent.weightGradient(dRecurrent.pointer, lda: G, hPrev: hPrev, rows: rows)
-    if !resetAfter {
-        // The candidate's rows multiply r ⊙ h (masked), saved per step.
-        var candidateRows = Tensor.zeros([H, H])
-        gemm(dRecurrent.pointer + 2 * H, cand, candidateRows.mutablePointer(), m: H, n: H, k: rows,
-             transposeA: true, lda: G)
-        dWeightHH = try! Tensor.concatenate([dWeightHH, candidateRows], axis: 0)
-    }
-    let (dX, dWeightIH, dBiasIH) = inputSideGradients(dInput, x: input.x, weight: w.weightIH, masks: input.inputMasks)
-    return SequenceGradients(
-        x: dX, h0: dh, c0: nil, weightIH: dWeightIH, weightHH: dWeightHH,
-        biasIH: w.biasIH == nil ? nil : dBiasIH,
-        biasHH: w.biasHH == nil ? nil : columnSums(dRecurrent, rows: rows, columns: G))
-}
-
-/// The per-step recurrent product of a GRU: all three gates when the reset comes after the
-/// product, r and z only when it comes before (n then multiplies r ⊙ h separately).
-private func gruRecurrentProduct(
-    _ w: SequenceWeights, _ input: SequenceInput, batch: Int, resetAfter: Bool
-) -> RecurrentProduct {
-    let H = w.weightHH.shape[1]
-    let masks = resetAfter ? input.recurrentMasks : try! input.recurrentMasks?.sliced(0..<2)
-    return RecurrentProduct(
-        weight: w.weightHH.pointer, gates: resetAfter ? 3 : 2, blockRows: H, stateSize: H, batch: batch, masks: masks)
-}
-
 // MARK: Fast path (reset after, sigmoid / tanh; padding and dropout either way)
 //
 // As for the LSTM: part p owns units `range` of r, z and n, multiplies h_{t−1} by its rows of
@@ -173,6 +25,7 @@ func gruForwardFast(
     _ input: SequenceInput, _ w: SequenceWeights, saving: Bool
 ) -> (y: Tensor, hN: Tensor, saved: GRUSaved) {
     let T = input.steps, B = input.batch, H = w.weightHH.shape[1], G = 3 * H
+    let (act, gate) = (input.activation.kernelCode, input.recurrentActivation.kernelCode)
     var states = uninitializedTensor([T, B, H])  // h_t of every step, written in full by the sweep
     var candidate = uninitializedTensor(saving ? [T, B, H] : [1])
     let hp = states.mutablePointer(), cand = candidate.mutablePointer()
@@ -186,7 +39,7 @@ func gruForwardFast(
             let j0 = range.lowerBound, row = (t * B + b) * H + j0
             rk_gru_forward(
                 range.count, gp + rows.index(t, b) * G + j0, H, bih.map { $0 + j0 }, product, range.count,
-                bhh.map { $0 + j0 }, H, hPrev + j0, saving ? cand + row : nil, hOut + j0)
+                bhh.map { $0 + j0 }, H, hPrev + j0, saving ? cand + row : nil, hOut + j0, act, gate)
         }
     }
     let hN = sweep.finalState(states), y = sweep.outputs(states)
@@ -202,6 +55,7 @@ func gruBackwardFast(
     dY: Tensor, dHN: Tensor, needsInputGradient: Bool
 ) -> SequenceGradients {
     let B = input.batch, H = w.weightHH.shape[1], G = 3 * H
+    let (act, gate) = (input.activation.kernelCode, input.recurrentActivation.kernelCode)
     let sweep = BackwardSweep(input, weightHH: w.weightHH, gates: 3), rows = sweep.rows
     // dInput and dRecurrent of the real rows, [rows.count, G] each, written in full by the sweep.
     return withWorkspace(count: 2 * rows.count * G) { dip in
@@ -216,7 +70,7 @@ func gruBackwardFast(
         // dh in, dh·z out (the kernel reads each element before it writes it).
         rk_gru_backward(
             range.count, gates + r * G + j0, H, previous.block(t) + b * H + j0, cand + (t * B + b) * H + j0,
-            dhb, dhb, dip + r * G + j0, H, drp + r * G + j0, H)
+            dhb, dhb, dip + r * G + j0, H, drp + r * G + j0, H, act, gate)
     }
     sweep.initialStateGradient(dA: drp, weightHH: w.weightHH, dh: dhp)
 
@@ -245,6 +99,7 @@ func gruResetBeforeForwardFast(
     _ input: SequenceInput, _ w: SequenceWeights, saving: Bool
 ) -> (y: Tensor, hN: Tensor, saved: GRUSaved) {
     let T = input.steps, B = input.batch, H = w.weightHH.shape[1], G = 3 * H
+    let (act, gate) = (input.activation.kernelCode, input.recurrentActivation.kernelCode)
     var states = uninitializedTensor([T, B, H])  // h_t of every step, written in full by the sweep
     let hp = states.mutablePointer(), h0 = input.h0.pointer, bih = w.biasIH?.pointer, bhh = w.biasHH?.pointer
     let sweep = ForwardSweep(input, weightHH: w.weightHH, gates: 2, hidden: H, reuse: !saving), rows = sweep.rows
@@ -262,7 +117,7 @@ func gruResetBeforeForwardFast(
             rk_gru_reset_forward(
                 range.count, gp + rows.index(t, b) * G + j0, H, bih.map { $0 + j0 }, product, range.count,
                 bhh.map { $0 + j0 }, H, hPrev + j0, candidateMask.map { $0 + b * H + j0 },
-                resetStates.row(time: t, row: b) + j0)
+                resetStates.row(time: t, row: b) + j0, gate)
         } then: { t, p, previous in
             let range = sweep.plan.ranges[p], j0 = range.lowerBound
             let (start, examples) = rows.step(t), count = examples?.count ?? B
@@ -271,7 +126,7 @@ func gruResetBeforeForwardFast(
                 let b = examples?[k] ?? k
                 rk_gru_candidate_forward(
                     range.count, gp + (start + k) * G + j0, H, bih.map { $0 + j0 }, q + k * range.count,
-                    bhh.map { $0 + j0 }, H, previous + b * H + j0, hp + (t * B + b) * H + j0)
+                    bhh.map { $0 + j0 }, H, previous + b * H + j0, hp + (t * B + b) * H + j0, act)
             }
         }
     }
@@ -285,6 +140,7 @@ func gruResetBeforeBackwardFast(
     dY: Tensor, dHN: Tensor, needsInputGradient: Bool
 ) -> SequenceGradients {
     let B = input.batch, H = w.weightHH.shape[1], G = 3 * H
+    let (act, gate) = (input.activation.kernelCode, input.recurrentActivation.kernelCode)
     // Only W_hr and W_hz multiply h itself; dA rows hold r, z and n.
     let sweep = BackwardSweep(input, weightHH: w.weightHH, gates: 2, hidden: H, dAStride: G), rows = sweep.rows
     let candidate = PartProducts(sweep.plan.ranges.map {
@@ -300,7 +156,8 @@ func gruResetBeforeBackwardFast(
     sweep.run(dA: dap, dh: dhp, dY: dY.pointer) { _, t, range, b, dhRow in
         let j0 = range.lowerBound, r = rows.index(t, b)
         rk_gru_candidate_backward(
-            range.count, gates + r * G + j0, H, previous.block(t) + b * H + j0, dhRow + j0, dhRow + j0, dap + r * G + j0, H)
+            range.count, gates + r * G + j0, H, previous.block(t) + b * H + j0, dhRow + j0, dhRow + j0, dap + r * G + j0, H,
+            act, gate)
     } then: { _, t, p in
         let range = sweep.plan.ranges[p], j0 = range.lowerBound
         let (start, examples) = rows.step(t), count = examples?.count ?? B
@@ -309,7 +166,7 @@ func gruResetBeforeBackwardFast(
             let b = examples?[k] ?? k, r = start + k
             rk_gru_reset_backward(
                 range.count, gates + r * G + j0, previous.block(t) + b * H + j0, candidateMask.map { $0 + b * H + j0 },
-                dReset + k * range.count, dhp + b * H + j0, dap + r * G + j0)
+                dReset + k * range.count, dhp + b * H + j0, dap + r * G + j0, gate)
         }
     }
     sweep.initialStateGradient(dA: dap, weightHH: w.weightHH, dh: dhp)

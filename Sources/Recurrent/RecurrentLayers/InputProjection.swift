@@ -3,23 +3,6 @@
 // gradients from the gate gradients of all steps as one product each. With padding the fast
 // sweep keeps only the real rows (`SequenceRows`), so no padded row enters these products.
 
-/// The input projection of all steps at once, for the general path: [T·B, I] · W_ihᵀ + bias →
-/// [T, B, G·H]; with per-gate input masks, gate g projects X ⊙ d_g.
-func projectInputs(_ x: Tensor, weight: Tensor, bias: Tensor?, masks: Tensor? = nil) -> Tensor {
-    let gates = weight.shape[0], rows = SequenceRows(valid: nil, steps: x.shape[0], batch: x.shape[1])
-    var out = uninitializedTensor([x.shape[0], x.shape[1], gates])
-    let o = out.mutablePointer()
-    projectInputs(x, rows: rows, weight: weight, masks: masks, into: o, reuse: false)
-    if let bias {
-        let b = bias.pointer
-        for r in 0..<rows.count {
-            let row = o + r * gates
-            for j in 0..<gates { row[j] += b[j] }
-        }
-    }
-    return out
-}
-
 /// The input projection X·W_ihᵀ of the real rows into `o` ([rows.count, G], every element
 /// written): for the fast sweep, which keeps it in a reusable workspace when no backward pass
 /// will need it, and which with `reuse` (inference) takes W_ihᵀ packed from
@@ -67,17 +50,6 @@ func withProjectionBuffer(
     return t
 }
 
-/// Weight and input gradients from the pre-activation gradients of all steps at once, for the
-/// general path: dW_ih = dAᵀ·X, db = Σ dA, dX = dA·W_ih (per gate through its input mask when
-/// masked). Without `needsInputGradient` (x is data, not a variable) dX is skipped and returned empty.
-func inputSideGradients(
-    _ dA: Tensor, x: Tensor, weight: Tensor, masks: Tensor? = nil, needsInputGradient: Bool = true
-) -> (dX: Tensor, dWeight: Tensor, dBias: Tensor) {
-    inputSideGradients(
-        dA.pointer, rows: SequenceRows(valid: nil, steps: x.shape[0], batch: x.shape[1]), x: x, weight: weight,
-        masks: masks, needsInputGradient: needsInputGradient)
-}
-
 /// The input-side gradients from the gate gradients of the real rows, dA [rows.count, G]
 /// behind a pointer (a reused workspace), through the per-gate input masks when given; dX has
 /// zeros in padded rows.
@@ -113,11 +85,6 @@ func inputSideGradients(
     }
     guard needsInputGradient else { return (Tensor.zeros([0]), dWeight, dBias) }
     return (rows.scatter(dXs), dWeight, dBias)
-}
-
-/// Σ over rows of a [rows, columns] buffer.
-func columnSums(_ t: Tensor, rows: Int, columns: Int) -> Tensor {
-    columnSums(t.pointer, rows: rows, columns: columns)
 }
 
 /// Σ over rows of a [rows, columns] buffer behind a pointer.

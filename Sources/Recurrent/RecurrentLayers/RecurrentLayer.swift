@@ -202,7 +202,7 @@ public class RecurrentLayer: Layer {
         let valid: [Bool]?
         let initial: (h: Variable, c: Variable?)?
         let batch: Int
-        let allowsFast: Bool
+        let unrolled: Bool
         var finalH: [Variable] = [], finalC: [Variable] = []
     }
 
@@ -224,7 +224,7 @@ public class RecurrentLayer: Layer {
             x = try x * Variable(Tensor.dropoutMask([1, batch, x.shape[2]], rate: inputDropout, generator: &generator))
         }
         // Read here, on the calling thread: the directions may be computed on a helper.
-        return RunPass(x: x, valid: valid, initial: initial, batch: batch, allowsFast: !SequencePath.generalOnly)
+        return RunPass(x: x, valid: valid, initial: initial, batch: batch, unrolled: SequencePath.unrolled)
     }
 
     /// The forward computation of each direction of one layer, to run on any thread (the
@@ -247,12 +247,12 @@ public class RecurrentLayer: Layer {
                                               generator: &generator)
             ) : (input: nil, recurrent: nil)
             let saving = needsSaving([x, h0, c0, p.weightIH, p.weightHH, p.biasIH, p.biasHH, p.weightHR])
-            let (configuration, valid, allowsFast) = (configuration, pass.valid, pass.allowsFast)
+            let (configuration, valid, unrolled) = (configuration, pass.valid, pass.unrolled)
             let reverse = (direction == 1) != goBackwards
             computations.append {
                 computeSequence(
                     configuration, p, x: x, h0: h0, c0: c0, valid: valid, reverse: reverse, dropoutMasks: masks,
-                    saving: saving, allowsFast: allowsFast, sweepThreads: sideBySide ? 1 : nil)
+                    saving: saving, unrolled: unrolled, sweepThreads: sideBySide ? 1 : nil)
             }
         }
         return computations

@@ -69,9 +69,6 @@ struct SequenceInput {
     var batch: Int { x.shape[1] }
     var inputSize: Int { x.shape[2] }
 
-    func isValid(_ t: Int, _ b: Int) -> Bool { valid?[t * batch + b] ?? true }
-    func copiesState(_ t: Int, _ b: Int) -> Bool { copiesState?[t * batch + b] ?? false }
-
     /// Keras mask semantics: an invalid step outputs the previous output, which is the carried
     /// state once a valid step has been processed and zero before that.
     static func carriedOutputs(valid: [Bool], steps: Int, batch: Int, reverse: Bool) -> [Bool] {
@@ -84,9 +81,6 @@ struct SequenceInput {
         }
         return copies
     }
-
-    /// Time indices in processing order.
-    var order: [Int] { reverse ? Array((0..<steps).reversed()) : Array(0..<steps) }
 }
 
 /// Gradients of one direction; nil where the forward had no such input.

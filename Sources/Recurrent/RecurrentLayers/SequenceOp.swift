@@ -26,15 +26,20 @@ struct SequenceComputation {
 }
 
 /// Runs the forward pass of one direction of a layer of `configuration` (its cell, activations
-/// and mask semantics) with parameters `p`: the fast sweep where it applies (and `allowsFast`,
-/// which the caller reads from `SequencePath` on its own thread), else the general path.
+/// and mask semantics) with parameters `p`: the sweep, or with `unrolled` (which the caller
+/// reads from `SequencePath` on its own thread) the autograd cells step by step.
 /// `sweepThreads` caps the threads of the sweep (1 when directions run side by side).
 func computeSequence(
     _ configuration: RecurrentConfiguration, _ p: DirectionParameters, x: Variable, h0: Variable, c0: Variable?,
     valid: [Bool]?, reverse: Bool, dropoutMasks: (input: Tensor?, recurrent: Tensor?) = (nil, nil),
-    saving: Bool, allowsFast: Bool, sweepThreads: Int? = nil
+    saving: Bool, unrolled: Bool = false, sweepThreads: Int? = nil
 ) -> SequenceComputation {
-    let kind = configuration.kind, kerasMasking = configuration.maskSemantics == .keras
+    if unrolled {
+        return unrolledComputation(
+            configuration, p, x: x, h0: h0, c0: c0, valid: valid, reverse: reverse, dropoutMasks: dropoutMasks,
+            saving: saving)
+    }
+    let kerasMasking = configuration.maskSemantics == .keras
     let (weightIH, weightHH, biasIH, biasHH, weightHR) = (p.weightIH, p.weightHH, p.biasIH, p.biasHH, p.weightHR)
     let steps = x.shape[0], batch = x.shape[1]
     let copies = kerasMasking ? valid.map {
@@ -49,44 +54,30 @@ func computeSequence(
         weightHR: weightHR?.value)
     let optional = [c0, biasIH, biasHH, weightHR]
     let inputs = [x, h0, weightIH, weightHH] + optional.compactMap { $0 }
-    let fast = allowsFast && input.allowsFastPath(kind)
     let needsDX = x.requiresGrad
-
     let results: [Tensor]
     let backward: ([Tensor]) -> SequenceGradients
-    switch kind {
-    case .lstm where fast:
+    switch configuration.kind {
+    case .lstm:
         let r = lstmForwardFast(input, weights, saving: saving)
         results = [r.y, r.hN, r.cN]
         backward = { g in
             lstmBackwardFast(input, weights, r.saved, dY: g[0], dHN: g[1], dCN: g[2], needsInputGradient: needsDX)
         }
-    case .gru(resetAfter: true) where fast:
+    case .gru(resetAfter: true):
         let r = gruForwardFast(input, weights, saving: saving)
         results = [r.y, r.hN]
         backward = { g in gruBackwardFast(input, weights, r.saved, dY: g[0], dHN: g[1], needsInputGradient: needsDX) }
-    case .gru(resetAfter: false) where fast:
+    case .gru(resetAfter: false):
         let r = gruResetBeforeForwardFast(input, weights, saving: saving)
         results = [r.y, r.hN]
         backward = { g in
             gruResetBeforeBackwardFast(input, weights, r.saved, dY: g[0], dHN: g[1], needsInputGradient: needsDX)
         }
-    case .simpleRNN where fast:
+    case .simpleRNN:
         let r = simpleRNNForwardFast(input, weights, saving: saving)
         results = [r.y, r.hN]
         backward = { g in simpleRNNBackwardFast(input, weights, r.saved, dY: g[0], dHN: g[1], needsInputGradient: needsDX) }
-    case .lstm:
-        let r = lstmForward(input, weights)
-        results = [r.y, r.hN, r.cN]
-        backward = { g in lstmBackward(input, weights, r.saved, dY: g[0], dHN: g[1], dCN: g[2]) }
-    case .gru(let resetAfter):
-        let r = gruForward(input, weights, resetAfter: resetAfter)
-        results = [r.y, r.hN]
-        backward = { g in gruBackward(input, weights, r.saved, resetAfter: resetAfter, dY: g[0], dHN: g[1]) }
-    case .simpleRNN:
-        let r = simpleRNNForward(input, weights)
-        results = [r.y, r.hN]
-        backward = { g in simpleRNNBackward(input, weights, r.saved, dY: g[0], dHN: g[1]) }
     }
     return SequenceComputation(inputs: inputs, optional: optional, results: results, saving: saving, backward: backward)
 }
@@ -145,15 +136,15 @@ func recordSequence(
     let saving = needsSaving([x, h0, c0, p.weightIH, p.weightHH, p.biasIH, p.biasHH, p.weightHR])
     let op = computeSequence(
         configuration, p, x: x, h0: h0, c0: c0, valid: valid, reverse: reverse, dropoutMasks: dropoutMasks,
-        saving: saving, allowsFast: !SequencePath.generalOnly)
+        saving: saving, unrolled: SequencePath.unrolled)
     return record([op])[0]
 }
 
-/// Which implementation a sequence op may take: tests set `generalOnly` to compare the fast
-/// sweep against the general path on the same layer. A task-local value: read it on the
+/// Which implementation a sequence op takes: tests set `unrolled` to hold the sweep to the
+/// autograd cells unrolled over time on the same layer. A task-local value: read it on the
 /// calling thread, never on a helper.
 enum SequencePath {
-    @TaskLocal static var generalOnly = false
+    @TaskLocal static var unrolled = false
 }
 
 /// One slot per direction, each written by the thread that computes that direction.

@@ -5,17 +5,6 @@
 // product) SweepPhases.swift. Each cell (LSTMSequence.swift, GRUSequence.swift,
 // SimpleRNNSequence.swift) supplies only its gate kernels, forward and backward, per row.
 
-extension SequenceInput {
-    /// Whether the cell-specific fast path applies: the standard activations (sigmoid gates,
-    /// tanh candidate; tanh or relu for SimpleRNN).
-    func allowsFastPath(_ kind: CellKind) -> Bool {
-        switch kind {
-        case .simpleRNN: return activation == .tanh || activation == .relu
-        case .lstm, .gru: return activation == .tanh && recurrentActivation == .sigmoid
-        }
-    }
-}
-
 /// How the time loop of a fast-path op is cut: each step's hidden units are split into parts
 /// (one per thread), and part p computes the recurrent product and the gates of its units for
 /// every batch row; `GEMMThreads.runSteps` puts one barrier between steps. Small steps stay on
