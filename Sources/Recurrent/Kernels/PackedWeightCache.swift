@@ -2,7 +2,7 @@ import CRecurrentKernels
 import Synchronization
 
 /// Packed copies of weights kept from one inference call to the next: a recurrent layer's
-/// fast path packs its W_hh slices once per weight version instead of once per call, which at
+/// sweep packs its W_hh slices once per weight version instead of once per call, which at
 /// batch 1 (a few hundred microseconds per sequence) is a tenth of the call; W_ih likewise.
 ///
 /// An entry is keyed by the weight's storage (held weakly, so identity cannot be reused), the

@@ -1,4 +1,4 @@
-/// The frame every fast backward pass shares: the step plan, each part's packed columns of
+/// The frame every backward pass shares: the step plan, each part's packed columns of
 /// W_hh, the order of steps (backward step s handles time `time(s)`, the reverse of the forward
 /// order) and the padding. At each step part p adds to its slice of dh the previous step's gate
 /// gradients times its columns of W_hh (past the first step) and the step's output gradient,

@@ -1,4 +1,4 @@
-/// The frame every fast forward pass shares: the step plan, each part's rows of W_hh packed
+/// The frame every forward pass shares: the step plan, each part's rows of W_hh packed
 /// (kept across inference calls), the per-part product buffers, the order of steps and the
 /// padding. At each step part p multiplies h_{t−1} — the state of the step processed before,
 /// or h0 — by its rows of W_hh, a chunk of batch rows at a time while the part's weights stay

@@ -6,22 +6,22 @@ import CRecurrentKernels
 //   z = σ(x·W_izᵀ + b_iz + h·W_hzᵀ + b_hz)
 //   n = tanh(x·W_inᵀ + b_in + r ⊙ (h·W_hnᵀ + b_hn))     reset after (PyTorch, Keras default)
 //   n = tanh(x·W_inᵀ + b_in + (r ⊙ h)·W_hnᵀ + b_hn)     reset before (classic Keras)
-//   h' = (1 − z) ⊙ n + z ⊙ h
+//   h' = (1 − z) ⊙ n + z ⊙ h                              (σ and tanh: the layer's activations)
 
 /// What the GRU backward pass needs from its forward pass.
 struct GRUSaved {
-    var gates: Tensor      // [T, B, 3H] activated r, z, n; the real rows' [N, 3H] on the fast path
-    var hPrev: Tensor      // [T, B, H] h entering step t; the states on the fast path
-    /// Reset after: h·W_hnᵀ + b_hn. Reset before: r ⊙ h. [T, B, H]
+    var gates: Tensor      // [N, 3H] activated r, z, n of the N real rows
+    var hPrev: Tensor      // [T, B, H] the states h_t
+    /// Reset after: h·W_hnᵀ + b_hn, [T, B, H]. Reset before: r ⊙ h (masked), [N, H] real rows.
     var candidateInput: Tensor
 }
 
-// MARK: Fast path (reset after, sigmoid / tanh; padding and dropout either way)
+// MARK: Reset after (PyTorch; Keras's default)
 //
 // As for the LSTM: part p owns units `range` of r, z and n, multiplies h_{t−1} by its rows of
 // W_hh and runs `rk_gru_forward` on them; one barrier per step.
 
-func gruForwardFast(
+func gruForward(
     _ input: SequenceInput, _ w: SequenceWeights, saving: Bool
 ) -> (y: Tensor, hN: Tensor, saved: GRUSaved) {
     let T = input.steps, B = input.batch, H = w.weightHH.shape[1], G = 3 * H
@@ -47,10 +47,10 @@ func gruForwardFast(
     return (y, hN, GRUSaved(gates: gates, hPrev: states, candidateInput: candidate))
 }
 
-/// BPTT of the fast path: per step and part, the sweep forms dh = dh·z of the step before
+/// BPTT: per step and part, the sweep forms dh = dh·z of the step before
 /// (left in dh by the kernel: h_{t−1}'s direct path through z) + dR·W_hh[:, range] + dY, then
 /// `rk_gru_backward` computes the part's gate gradients.
-func gruBackwardFast(
+func gruBackward(
     _ input: SequenceInput, _ w: SequenceWeights, _ saved: GRUSaved,
     dY: Tensor, dHN: Tensor, needsInputGradient: Bool
 ) -> SequenceGradients {
@@ -85,7 +85,7 @@ func gruBackwardFast(
     }
 }
 
-// MARK: Fast path, reset before (Keras's `reset_after=False`)
+// MARK: Reset before (Keras's `reset_after=False`)
 //
 // Two phases per step. First, part p multiplies h_{t−1} by its rows of W_hr and W_hz and runs
 // `rk_gru_reset_forward`: r, z and r ⊙ h_{t−1} (⊙ gate n's dropout mask) for its units. Then,
@@ -95,7 +95,7 @@ func gruBackwardFast(
 // d(r ⊙ h) ⊙ r (`rk_gru_reset_backward`); one dA [r, z, n] serves the input side, the biases
 // and both recurrent products.
 
-func gruResetBeforeForwardFast(
+func gruResetBeforeForward(
     _ input: SequenceInput, _ w: SequenceWeights, saving: Bool
 ) -> (y: Tensor, hN: Tensor, saved: GRUSaved) {
     let T = input.steps, B = input.batch, H = w.weightHH.shape[1], G = 3 * H
@@ -135,7 +135,7 @@ func gruResetBeforeForwardFast(
     return (y, hN, GRUSaved(gates: gates, hPrev: states, candidateInput: resetStates.saved!))
 }
 
-func gruResetBeforeBackwardFast(
+func gruResetBeforeBackward(
     _ input: SequenceInput, _ w: SequenceWeights, _ saved: GRUSaved,
     dY: Tensor, dHN: Tensor, needsInputGradient: Bool
 ) -> SequenceGradients {

@@ -1,10 +1,10 @@
 // The input side of a recurrent layer, shared by every cell: the projection x·W_ihᵀ of all
 // steps as one product before the time loop, and after BPTT the weight, bias and input
-// gradients from the gate gradients of all steps as one product each. With padding the fast
+// gradients from the gate gradients of all steps as one product each. With padding the
 // sweep keeps only the real rows (`SequenceRows`), so no padded row enters these products.
 
 /// The input projection X·W_ihᵀ of the real rows into `o` ([rows.count, G], every element
-/// written): for the fast sweep, which keeps it in a reusable workspace when no backward pass
+/// written): for the sweep, which keeps it in a reusable workspace when no backward pass
 /// will need it, and which with `reuse` (inference) takes W_ihᵀ packed from
 /// `PackedWeightCache`. With Keras's per-gate input dropout (`masks` [gates, B, I]) gate g
 /// projects X ⊙ d_g.

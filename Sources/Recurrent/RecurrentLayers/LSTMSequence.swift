@@ -3,30 +3,27 @@ import CRecurrentKernels
 // LSTM over a whole sequence: forward, then its backpropagation through time.
 //
 //   a = x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh
-//   i, f, g, o = σ(a_i), σ(a_f), tanh(a_g), σ(a_o)
+//   i, f, g, o = σ(a_i), σ(a_f), tanh(a_g), σ(a_o)      (σ and tanh: the layer's activations)
 //   c' = f ⊙ c + i ⊙ g,   h' = o ⊙ tanh(c')          (with a projection: h' = (o ⊙ tanh c')·W_hrᵀ)
 //
 // The input projection of every step is one product before the loop; inside the loop only
 // h·W_hhᵀ (and the projection) remains. Weight gradients are one product each over all steps.
+// The hidden units are split across threads (`StepPlan`): part p owns units `range` of every
+// gate, multiplies h_{t−1} by its rows of W_hh (packed once per call) and runs the fused gate
+// kernel (`rk_lstm_forward`) on them, one barrier per step (two with a projection, which the
+// sweep applies); padded rows are the sweep's business. Without gradients (`saving` false)
+// nothing but the outputs and final states is kept.
 
 /// What the LSTM backward pass needs from its forward pass.
 struct LSTMSaved {
-    var gates: Tensor     // [T, B, 4H] activated i, f, g, o; the real rows' [N, 4H] on the fast path
+    var gates: Tensor     // [N, 4H] activated i, f, g, o of the N real rows
     var cPrev: Tensor     // [T, B, H] cell state entering step t
     var tanhC: Tensor     // [T, B, H] activation (tanh) of the cell state leaving step t
-    var hPrev: Tensor     // [T, B, P] h entering step t (P = H without projection); the states on the fast path
-    var hRaw: Tensor?     // [T, B, H] o ⊙ tanh(c') before the projection
+    var hPrev: Tensor     // [T, B, P] the states h_t (P = H without projection)
+    var hRaw: Tensor?     // [N, H] o ⊙ tanh(c') before the projection, real rows
 }
 
-// MARK: Fast path (sigmoid / tanh; padding, dropout and projection either way)
-//
-// The same equations, with the hidden units split across threads (`StepPlan`): part p owns
-// units `range` of every gate, multiplies h_{t−1} by its rows of W_hh (packed once per call)
-// and runs the fused gate kernel (`rk_lstm_forward`) on them, one barrier per step (two with
-// a projection, which the sweep applies); padded rows are the sweep's business. Without
-// gradients (`saving` false) nothing but the outputs and final states is kept.
-
-func lstmForwardFast(
+func lstmForward(
     _ input: SequenceInput, _ w: SequenceWeights, saving: Bool
 ) -> (y: Tensor, hN: Tensor, cN: Tensor, saved: LSTMSaved) {
     let T = input.steps, B = input.batch, H = w.weightIH.shape[0] / 4, G = 4 * H
@@ -61,12 +58,12 @@ func lstmForwardFast(
     return (y, hN, c, LSTMSaved(gates: gates, cPrev: cPrevAll, tanhC: tanhCAll, hPrev: states, hRaw: sweep.unprojected))
 }
 
-/// BPTT of the fast path. Part p owns units `range`: at each step (in reverse processing
+/// BPTT. Part p owns units `range`: at each step (in reverse processing
 /// order) the sweep forms dh for its units from the previous step's dA (dA·W_hh[:, range]) and
 /// dY (and with a projection passes it through W_hr), then the gate gradients of its units
 /// (`rk_lstm_backward`); all of dh_{t−1} goes through W_hh, so the row's dh is cleared for the
 /// next step's product.
-func lstmBackwardFast(
+func lstmBackward(
     _ input: SequenceInput, _ w: SequenceWeights, _ saved: LSTMSaved,
     dY: Tensor, dHN: Tensor, dCN: Tensor, needsInputGradient: Bool
 ) -> SequenceGradients {

@@ -62,7 +62,7 @@ struct SequenceInput {
     var inputMasks: Tensor? = nil
     /// Keras recurrent dropout: one mask per gate on h before its product, [G, B, P].
     var recurrentMasks: Tensor? = nil
-    /// Threads the fast sweep may split a step across (nil: `gemmMaxThreads`).
+    /// Threads the sweep may split a step across (nil: `gemmMaxThreads`).
     var sweepThreads: Int? = nil
 
     var steps: Int { x.shape[0] }

@@ -59,25 +59,25 @@ func computeSequence(
     let backward: ([Tensor]) -> SequenceGradients
     switch configuration.kind {
     case .lstm:
-        let r = lstmForwardFast(input, weights, saving: saving)
+        let r = lstmForward(input, weights, saving: saving)
         results = [r.y, r.hN, r.cN]
         backward = { g in
-            lstmBackwardFast(input, weights, r.saved, dY: g[0], dHN: g[1], dCN: g[2], needsInputGradient: needsDX)
+            lstmBackward(input, weights, r.saved, dY: g[0], dHN: g[1], dCN: g[2], needsInputGradient: needsDX)
         }
     case .gru(resetAfter: true):
-        let r = gruForwardFast(input, weights, saving: saving)
+        let r = gruForward(input, weights, saving: saving)
         results = [r.y, r.hN]
-        backward = { g in gruBackwardFast(input, weights, r.saved, dY: g[0], dHN: g[1], needsInputGradient: needsDX) }
+        backward = { g in gruBackward(input, weights, r.saved, dY: g[0], dHN: g[1], needsInputGradient: needsDX) }
     case .gru(resetAfter: false):
-        let r = gruResetBeforeForwardFast(input, weights, saving: saving)
+        let r = gruResetBeforeForward(input, weights, saving: saving)
         results = [r.y, r.hN]
         backward = { g in
-            gruResetBeforeBackwardFast(input, weights, r.saved, dY: g[0], dHN: g[1], needsInputGradient: needsDX)
+            gruResetBeforeBackward(input, weights, r.saved, dY: g[0], dHN: g[1], needsInputGradient: needsDX)
         }
     case .simpleRNN:
-        let r = simpleRNNForwardFast(input, weights, saving: saving)
+        let r = simpleRNNForward(input, weights, saving: saving)
         results = [r.y, r.hN]
-        backward = { g in simpleRNNBackwardFast(input, weights, r.saved, dY: g[0], dHN: g[1], needsInputGradient: needsDX) }
+        backward = { g in simpleRNNBackward(input, weights, r.saved, dY: g[0], dHN: g[1], needsInputGradient: needsDX) }
     }
     return SequenceComputation(inputs: inputs, optional: optional, results: results, saving: saving, backward: backward)
 }

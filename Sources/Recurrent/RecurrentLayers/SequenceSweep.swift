@@ -1,11 +1,11 @@
-// The one sequence sweep every cell's fast path runs: the hidden units split across threads
+// The one sequence sweep every cell runs: the hidden units split across threads
 // (`StepPlan`), W_hh packed per part, time reversal, padded rows under both mask semantics,
 // and the products over all steps. Its two frames are ForwardSweep.swift and
 // BackwardSweep.swift, their second phases (an LSTM projection, a classic GRU's candidate
 // product) SweepPhases.swift. Each cell (LSTMSequence.swift, GRUSequence.swift,
 // SimpleRNNSequence.swift) supplies only its gate kernels, forward and backward, per row.
 
-/// How the time loop of a fast-path op is cut: each step's hidden units are split into parts
+/// How the time loop of a sequence op is cut: each step's hidden units are split into parts
 /// (one per thread), and part p computes the recurrent product and the gates of its units for
 /// every batch row; `GEMMThreads.runSteps` puts one barrier between steps. Small steps stay on
 /// one thread (batch-1 streaming with a small layer).
@@ -99,7 +99,7 @@ func packColumns(_ w: UnsafePointer<Float>, rows: Int, columns: Int, range: Rang
     try! PackedMatrix(w + range.lowerBound, k: rows, n: range.count, ldb: columns, transposed: false)
 }
 
-/// Per-part buffers of a fast-path loop, allocated once per call (nothing is allocated inside
+/// Per-part buffers of a sweep, allocated once per call (nothing is allocated inside
 /// the time loop): the part's slice of the recurrent product and the A-packing scratch.
 struct PartBuffers {
     private var storage: [Tensor]
@@ -118,7 +118,7 @@ struct PartBuffers {
     }
 }
 
-/// The real rows of a [T, B, ·] sequence as the fast sweep stores them: without padding every
+/// The real rows of a [T, B, ·] sequence as the sweep stores them: without padding every
 /// row in place (row t·B + b); with padding only the real ones, packed time-major, so that no
 /// padded row enters the products over all steps (input projection, weight gradients) or a
 /// step's recurrent product. `index(t, b)` is a real row's place in those buffers.
@@ -264,7 +264,7 @@ func partBlocks(_ parts: Int, count: Int) -> (storage: [Tensor], pointers: [Unsa
     return (storage, storage.map { $0.pointer.mutable })
 }
 
-/// The gradients after a fast backward sweep whose one dA [rows.count, G] feeds both the
+/// The gradients after a backward sweep whose one dA [rows.count, G] feeds both the
 /// recurrent and the input side (LSTM, SimpleRNN): dh_0 = dA of the first processed step · W_hh
 /// plus what the sweep carried through padded rows, dW_hh from the saved states and h0, dW_ih,
 /// the bias gradient (the same for b_ih and b_hh), and dX when x needs one.

@@ -2,17 +2,15 @@ import CRecurrentKernels
 
 // Simple (Elman) RNN over a whole sequence: forward, then its backpropagation through time.
 //
-//   h' = act(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh),   act = tanh (default), relu, …
+//   h' = act(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh),   act = tanh (default), relu, sigmoid, …
 
 /// What the SimpleRNN backward pass needs from its forward pass.
 struct SimpleRNNSaved {
-    var activations: Tensor  // [T, B, H] h leaving step t (zero rows at invalid steps); [N, H] real rows on the fast path
-    var hPrev: Tensor        // [T, B, H] h entering step t; the states on the fast path
+    var activations: Tensor  // [N, H] h leaving step t, real rows
+    var hPrev: Tensor        // [T, B, H] the states h_t
 }
 
-// MARK: Fast path (tanh or relu; padding and dropout either way)
-
-func simpleRNNForwardFast(
+func simpleRNNForward(
     _ input: SequenceInput, _ w: SequenceWeights, saving: Bool
 ) -> (y: Tensor, hN: Tensor, saved: SimpleRNNSaved) {
     let T = input.steps, B = input.batch, H = w.weightHH.shape[1]
@@ -37,7 +35,7 @@ func simpleRNNForwardFast(
     return (y, hN, SimpleRNNSaved(activations: a, hPrev: states))
 }
 
-func simpleRNNBackwardFast(
+func simpleRNNBackward(
     _ input: SequenceInput, _ w: SequenceWeights, _ saved: SimpleRNNSaved,
     dY: Tensor, dHN: Tensor, needsInputGradient: Bool
 ) -> SequenceGradients {
