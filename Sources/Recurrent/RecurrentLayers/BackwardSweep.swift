@@ -10,7 +10,7 @@
 /// (width P), which are kept for dW_hr and cleared, then the gradient of the cell's output for
 /// its units, dh · W_hr[:, units], which its kernel takes as dh; a classic GRU's candidate
 /// gradient is the cell's own second phase.
-struct BackwardSweep {
+final class BackwardSweep {
     let plan: StepPlan
     let rows: SequenceRows
     private let weights: [PackedMatrix?]

@@ -10,7 +10,7 @@
 /// its operand): with an LSTM projection (`SweepProjection`) the kernels write the cell's
 /// output o ⊙ tanh(c) of all H units, then part p forms its columns of h_t = that · W_hrᵀ (h
 /// has P < H columns); a classic GRU's candidate product is the cell's own second phase.
-struct ForwardSweep {
+final class ForwardSweep {
     let plan: StepPlan
     let rows: SequenceRows
     private let weights: [PackedMatrix]
