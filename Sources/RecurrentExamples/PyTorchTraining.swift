@@ -81,7 +81,7 @@ extension Example {
         let x = try Tensor(shape: [count, length], scalars: tokens), y = try Tensor(shape: [count], scalars: labels)
         let model = TextClassifier(vocabularySize: 31, embeddingDim: 16, hiddenSize: 32, classes: classes)
         print(String(describing: model))
-        let optimizer = Adam(parameters: model.parameters, learningRate: 0.005)
+        let optimizer = Adam(parameters: model.parameters(), learningRate: 0.005)
         let batchSize = 32
         var losses: [Float] = []
         for epoch in 1...10 {

@@ -108,7 +108,7 @@ final class Trainer {
         self.validation = validation
         self.trainingBatches = trainingBatches
         // PyTorch's ε: the Keras default 1e-7 differs only in the last digits of early steps.
-        optimizer = Adam(parameters: network.parameters, learningRate: settings.learningRate, epsilon: 1e-8)
+        optimizer = Adam(parameters: network.parameters(), learningRate: settings.learningRate, epsilon: 1e-8)
         state = TrainerState(
             epochsDone: 0, shuffleGenerator: SeededGenerator(seed: settings.seed ^ 0x5A17).stateWords,
             networkGenerator: network.generatorState, bestLoss: nil, bestEpoch: nil, wait: 0, history: [], seconds: 0,
@@ -226,8 +226,8 @@ final class Trainer {
 
     /// The global gradient norm before clipping; gradients are clipped to `clipNorm` when set.
     private func clippedGradientNorm() throws -> Float {
-        if let clipNorm = settings.clipNorm { return try clipGradientNorm(network.parameters, maximumNorm: clipNorm) }
-        return gradientNorm(network.parameters)
+        if let clipNorm = settings.clipNorm { return try clipGradientNorm(network.parameters(), maximumNorm: clipNorm) }
+        return gradientNorm(network.parameters())
     }
 
     /// Mean loss (per example or real step) and accuracy of class heads, without training.

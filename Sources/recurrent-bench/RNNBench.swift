@@ -196,7 +196,7 @@ enum RNNBench {
         }
         let target = Tensor.randomNormal([c.batch, (c.bidirectional ? 2 : 1) * c.hidden], generator: &generator)
         model.layer.isTraining = true
-        let optimizer = Adam(parameters: model.layer.parameters, learningRate: 1e-3, epsilon: 1e-8)
+        let optimizer = Adam(parameters: model.layer.parameters(), learningRate: 1e-3, epsilon: 1e-8)
         let last = c.steps - 1
         return {
             optimizer.zeroGradients()

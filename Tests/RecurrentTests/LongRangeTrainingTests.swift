@@ -31,7 +31,7 @@ import Testing
         let head = Dense(units: 1, seed: 2)
         var generator = SeededGenerator(seed: 3)
         _ = try head(try layer(Variable(Tensor.zeros([1, steps, 2]))))
-        let optimizer = Adam(parameters: layer.parameters + head.parameters, learningRate: 0.01)
+        let optimizer = Adam(parameters: layer.parameters() + head.parameters, learningRate: 0.01)
         optimizer.clipNorm = 1
         for _ in 0..<iterations {
             let (x, y) = try batch(size: 32, steps: steps, generator: &generator)

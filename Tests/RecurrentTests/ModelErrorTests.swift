@@ -4,11 +4,6 @@ import Testing
 
 /// Bad input to models is a clear error that names the problem, never a crash.
 @Suite struct ModelErrorTests {
-    func message(_ body: () throws -> Void) -> String {
-        do { try body() } catch { return String(describing: error) }
-        return "no error"
-    }
-
     @Test func summaryBeforeTheInputShapeIsKnown() {
         let model = Sequential { LSTM(units: 4); Dense(units: 1) }
         #expect(message { _ = try model.summaryText() }.contains("input shape is not known"))

@@ -54,7 +54,7 @@ import Testing
         let x = random([Self.steps, Self.batch, Self.inputSize], seed: 22)
         for (name, layer) in Self.layers() {
             let before = try Self.infer(layer, x)
-            let optimizer = Adam(parameters: layer.parameters, learningRate: 0.01)
+            let optimizer = Adam(parameters: layer.parameters(), learningRate: 0.01)
             let output = try layer.run(Variable(x), initialState: nil, mask: nil).output
             try (output * output).sum().backward()
             try optimizer.step()

@@ -3,15 +3,6 @@ import Testing
 
 /// Bad input to the recurrent layers is a thrown error that names the problem.
 @Suite struct RecurrentInputTests {
-    func message(_ body: () throws -> Void) -> String {
-        do {
-            try body()
-            return "no error"
-        } catch {
-            return String(describing: error)
-        }
-    }
-
     @Test func wrongInputWidthOrRank() {
         let lstm = LSTM(inputSize: 3, hiddenSize: 4, batchFirst: true)
         #expect(message { _ = try lstm.forward(Variable(Tensor.zeros([2, 5, 4]))) }

@@ -60,7 +60,7 @@ extension Variable {
     public func meanOverTime(mask: Tensor?) throws -> Variable {
         let (B, T, F) = try poolingShape(mask, operation: "GlobalAveragePooling1D")
         let keep = mask?.scalars ?? [Float](repeating: 1, count: B * T)
-        let counts = (0..<B).map { b in max((0..<T).reduce(0) { $0 + (keep[b * T + $1] != 0 ? 1 : 0) }, 1) }
+        let counts = (0..<B).map { b in Swift.max((0..<T).reduce(0) { $0 + (keep[b * T + $1] != 0 ? 1 : 0) }, 1) }
         var result = Tensor.zeros([B, F])
         value.withUnsafeBufferPointer { x in
             result.withUnsafeMutableBufferPointer { out in

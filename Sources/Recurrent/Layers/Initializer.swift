@@ -115,4 +115,9 @@ final class GlobalGenerator: @unchecked Sendable {
     func split() -> SeededGenerator {
         lock.withLock { SeededGenerator(seed: generator.next()) }
     }
+
+    /// Draws from the stream itself (`Tensor.randn` and friends).
+    func draw<R>(_ body: (inout SeededGenerator) throws -> R) rethrows -> R {
+        try lock.withLock { try body(&generator) }
+    }
 }

@@ -10,8 +10,19 @@ public protocol Layer: Module {
     func callAsFunction(_ input: Variable) throws -> Variable
 }
 
+/// A module's trainable parameters: a collection of its variables that can also be called, as
+/// PyTorch's `model.parameters()` is (`Adam(model.parameters(), lr: 1e-3)`).
+public struct Parameters: RandomAccessCollection {
+    public let variables: [Variable]
+    public var startIndex: Int { variables.startIndex }
+    public var endIndex: Int { variables.endIndex }
+    public subscript(position: Int) -> Variable { variables[position] }
+    /// The variables as an array (PyTorch's `model.parameters()`).
+    public func callAsFunction() -> [Variable] { variables }
+}
+
 extension Module {
-    public var parameters: [Variable] { namedParameters.map(\.variable) }
+    public var parameters: Parameters { Parameters(variables: namedParameters.map(\.variable)) }
 
     /// Number of trainable scalars.
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }

@@ -46,7 +46,7 @@ extension Tensor {
         try maxAndIndex(axis: axis, keepingAxis: false).1
     }
 
-    private func maxAndIndex(axis: Int, keepingAxis: Bool) throws -> (Tensor, Tensor) {
+    func maxAndIndex(axis: Int, keepingAxis: Bool) throws -> (Tensor, Tensor) {
         let axis = try normalizedAxis(axis, operation: "max")
         guard shape[axis] > 0 else {
             throw RecurrentError.shapeMismatch(operation: "max/argmax", expected: "a non-empty axis \(axis)", got: shape)

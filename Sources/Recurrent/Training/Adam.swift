@@ -24,6 +24,17 @@ public class Adam: Optimizer {
         super.init(parameters: parameters, learningRate: learningRate)
     }
 
+    /// PyTorch face: `torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999),
+    /// eps=1e-8, weight_decay=0, amsgrad=False)`, with PyTorch's defaults (ε 1e-8).
+    public convenience init(
+        _ parameters: [Variable], lr: Float = 1e-3, betas: (Float, Float) = (0.9, 0.999), eps: Float = 1e-8,
+        weightDecay: Float = 0, amsgrad: Bool = false
+    ) {
+        self.init(
+            parameters: parameters, learningRate: lr, beta1: betas.0, beta2: betas.1, epsilon: eps,
+            weightDecay: weightDecay, amsgrad: amsgrad)
+    }
+
     override var stateSlots: Int { amsgrad ? 3 : 2 }
 
     /// Multiplier applied to parameters before the Adam step (AdamW's decoupled decay).
@@ -70,6 +81,17 @@ public final class AdamW: Adam {
     ) {
         super.init(
             parameters: parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+            weightDecay: weightDecay, amsgrad: amsgrad)
+    }
+
+    /// PyTorch face: `torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.999),
+    /// eps=1e-8, weight_decay=0.01, amsgrad=False)`, with PyTorch's defaults.
+    public convenience init(
+        _ parameters: [Variable], lr: Float = 1e-3, betas: (Float, Float) = (0.9, 0.999), eps: Float = 1e-8,
+        weightDecay: Float = 1e-2, amsgrad: Bool = false
+    ) {
+        self.init(
+            parameters: parameters, learningRate: lr, beta1: betas.0, beta2: betas.1, epsilon: eps,
             weightDecay: weightDecay, amsgrad: amsgrad)
     }
 

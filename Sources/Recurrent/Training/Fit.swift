@@ -204,7 +204,7 @@ extension Model {
         if parameters.isEmpty || (self as? Sequential)?.isBuilt == false {
             _ = try withoutGradients { try self(firstBatch.map { Variable($0) }) }
         }
-        optimizer.parameters = parameters
+        optimizer.parameters = parameters()
     }
 
     func evaluateLogs(_ x: [Tensor], _ y: Tensor, batchSize: Int) throws -> [(String, Float)] {
