@@ -159,6 +159,14 @@ import Testing
         #expect(ProgressBar.bar(5, 10) == "━━━━━━━━━━╺─────────")
         #expect(ProgressBar.counter(3, 120) == "  3/120")
         #expect(ProgressBar.format([("loss", 0.693147), ("mae", 0.0001234)]) == " - loss: 0.6931 - mae: 1.2340e-04")
+        // The redrawn line fits the terminal: the bar shrinks, then the metrics are cut.
+        let logs: [(String, Float)] = [("loss", 0.6931), ("accuracy", 0.5), ("val_loss", 0.7), ("val_accuracy", 0.45)]
+        let wide = ProgressBar.line(step: 12, steps: 32, time: "3s", perStep: "40ms/step", logs: logs, width: 200)
+        #expect(wide == "12/32 ━━━━━━━╺──────────── 3s 40ms/step" + ProgressBar.format(logs))
+        for width in [30, 60, 80] {
+            let fitted = ProgressBar.line(step: 12, steps: 32, time: "3s", perStep: "40ms/step", logs: logs, width: width)
+            #expect(fitted.count == width - 1 && fitted.hasPrefix("12/32 ━") && fitted.hasSuffix("…"), "\(width): \(fitted)")
+        }
     }
 
     @Test func twoInputModelTrains() throws {

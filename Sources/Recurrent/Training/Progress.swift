@@ -45,8 +45,8 @@ final class ProgressBar {
         let elapsed = Date().timeIntervalSince(start)
         let perStep = elapsed / Double(step)
         let eta = perStep * Double(steps - step)
-        write("\r" + Self.counter(step, steps) + " " + Self.bar(step, steps) + " " + Self.duration(eta)
-              + " " + Self.perStep(perStep) + Self.format(logs) + "\u{1B}[K")
+        write("\r" + Self.line(step: step, steps: steps, time: Self.duration(eta), perStep: Self.perStep(perStep),
+                               logs: logs, width: Self.terminalWidth()) + "\u{1B}[K")
     }
 
     /// The epoch's final line, with validation entries.
@@ -55,13 +55,32 @@ final class ProgressBar {
         let perStep = Self.perStep(elapsed / Double(max(steps, 1)))
         switch verbosity {
         case .progressBar:
-            write("\r" + Self.counter(steps, steps) + " " + Self.bar(steps, steps) + " " + Self.duration(elapsed)
-                  + " " + perStep + Self.format(logs) + "\u{1B}[K\n")
+            write("\r" + Self.line(step: steps, steps: steps, time: Self.duration(elapsed), perStep: perStep,
+                                   logs: logs, width: Self.terminalWidth()) + "\u{1B}[K\n")
         case .epochLines, .auto:
             write(Self.counter(steps, steps) + " - " + Self.duration(elapsed) + " - " + perStep + Self.format(logs) + "\n")
         case .silent:
             break
         }
+    }
+
+    /// The redrawn line, fitted to `width` columns so that it never wraps: the bar shrinks
+    /// (down to 5 cells) first, then the metrics are cut, marked with "…".
+    static func line(step: Int, steps: Int, time: String, perStep: String, logs: [(String, Float)], width: Int) -> String {
+        let fixed = counter(step, steps) + " ", tail = " " + time + " " + perStep, metrics = format(logs)
+        let room = width - 1  // the last column stays free: writing it makes some terminals wrap
+        let barWidth = min(20, max(5, room - fixed.count - tail.count - metrics.count))
+        let line = fixed + bar(step, steps, width: barWidth) + tail + metrics
+        guard line.count > room else { return line }
+        return String(line.prefix(max(room - 1, 0))) + "…"
+    }
+
+    /// Columns of the terminal standard output is on, read at every redraw (so a resized pane is
+    /// followed); `COLUMNS`, else 80, when it is not a terminal.
+    static func terminalWidth() -> Int {
+        var size = winsize()
+        if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+        return ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init) ?? 80
     }
 
     static func counter(_ step: Int, _ steps: Int) -> String {
