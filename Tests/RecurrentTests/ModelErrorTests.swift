@@ -4,6 +4,18 @@ import Testing
 
 /// Bad input to models is a clear error that names the problem, never a crash.
 @Suite struct ModelErrorTests {
+    /// Where a new user tripped: an id past the vocabulary, a binary target outside [0, 1].
+    @Test func tokenIdsAndBinaryTargetsAreChecked() throws {
+        let embedding = Embedding(numEmbeddings: 50, embeddingDim: 8)
+        let ids = try Tensor([[1, 2, 3], [4, 57, 6]])
+        #expect(message { _ = try embedding(Variable(ids)) }
+                == "Embedding: token id 57.0 at position [1, 1] is outside the vocabulary of 50 rows (ids 0..<50)")
+        #expect(message { _ = try embedding(Variable(try Tensor([[1, -1]]))) }.contains("token id -1.0"))
+        let logits = Variable(Tensor.zeros([2, 2]))
+        #expect(message { _ = try BCEWithLogitsLoss()(logits, try Tensor([[0, 1], [2, 0]])) }
+                == "binary_crossentropy: target 2.0 at position [1, 0] is outside [0, 1]")
+    }
+
     @Test func summaryBeforeTheInputShapeIsKnown() {
         let model = Sequential { LSTM(units: 4); Dense(units: 1) }
         #expect(message { _ = try model.summaryText() }.contains("input shape is not known"))

@@ -74,6 +74,11 @@ import Testing
                 == "state dict entry weight_hh_l0: expected shape [16, 4], got [16, 5]")
         dict["weight_hh_l0"] = nil
         #expect(message { try lstm.loadStateDict(dict) } == "state dict: missing weight_hh_l0 [16, 4]")
+        // Missing and unexpected keys are named together, as PyTorch's load_state_dict does.
+        dict["weight_hh"] = Tensor.zeros([16, 4])
+        dict["bias_ih_l0"] = nil
+        #expect(message { try lstm.loadStateDict(dict) }
+                == "state dict: missing weight_hh_l0 [16, 4], bias_ih_l0 [16]; unexpected weight_hh for this LSTM layer")
     }
 
     @Test func badConfigurationIsAnErrorNotACrash() throws {

@@ -216,6 +216,12 @@ import Testing
         #expect(message.contains("header length 1000") && message.contains("past the end of the file"))
         let huge = try Self.rawFile(header: "{}", headerLength: UInt64.max)
         #expect(Self.message { _ = try SafeTensors.read(path: huge) }.contains("past the end of the file"))
+        // A text file read as safetensors: its first 8 bytes make an absurd header length.
+        let text = try Self.temporaryDirectory() + "/notes.safetensors"
+        try Data("# Notes\nThe model is in model.pt\n".utf8).write(to: URL(fileURLWithPath: text))
+        let said = Self.message { _ = try SafeTensors.read(path: text) }
+        #expect(said.contains("not a safetensors file: the first 8 bytes give a header of 753.1 PB"), "\(said)")
+        #expect(byteSize(812) == "812 B" && byteSize(4_200_000) == "4.2 MB" && byteSize(8_400_000_000_000_000_000) == "8.4 EB")
     }
 
     @Test func headerThatIsNotJSON() throws {

@@ -79,7 +79,8 @@ public enum SafeTensors {
         }
         let headerLength = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
         guard headerLength <= UInt64(bytes.count - 8) else {
-            throw fail("header length \(headerLength) at offset 0 runs past the end of the file "
+            throw fail("not a safetensors file: the first 8 bytes give a header of \(byteSize(headerLength)) "
+                + "(header length \(headerLength)), which runs past the end of the file "
                 + "(\(bytes.count) bytes, so at most \(bytes.count - 8) bytes of header)")
         }
         guard headerLength <= maxHeaderLength else {
@@ -353,4 +354,12 @@ public enum SafeTensors {
             throw RecurrentError.file(path: path, problem: "cannot move the written file into place (\(reason))")
         }
     }
+}
+
+/// A byte count as people read it: "812 B", "4.2 MB", "8.4 EB" (powers of 1000).
+func byteSize(_ bytes: UInt64) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB", "PB", "EB"]
+    var value = Double(bytes), unit = 0
+    while value >= 1000 && unit < units.count - 1 { value /= 1000; unit += 1 }
+    return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
 }

@@ -14,23 +14,23 @@ extension RecurrentLayer {
     }
 }
 
-/// Checks that `tensors` holds every parameter with its shape and nothing else, naming the first
-/// mismatch, then sets the parameters' values.
+/// Checks that `tensors` holds every parameter with its shape and nothing else — naming every
+/// missing and every unexpected key together, as PyTorch's `load_state_dict` does, or the first
+/// shape mismatch — then sets the parameters' values.
 func assignStateDict(
     _ tensors: [String: Tensor], to parameters: [(name: String, variable: Variable)], owner: String
 ) throws {
-    for (name, variable) in parameters {
-        guard let t = tensors[name] else {
-            throw RecurrentError.invalidArgument("state dict: missing \(name) \(Shape.describe(variable.shape))")
-        }
-        guard t.shape == variable.shape else {
-            throw RecurrentError.shapeMismatch(
-                operation: "state dict entry \(name)", expected: Shape.describe(variable.shape), got: t.shape)
-        }
-    }
     let names = Set(parameters.map(\.name))
-    if let extra = tensors.keys.sorted().first(where: { !names.contains($0) }) {
-        throw RecurrentError.invalidArgument("state dict: unexpected entry \(extra) for \(owner)")
+    let missing = parameters.filter { tensors[$0.name] == nil }.map { "\($0.name) \(Shape.describe($0.variable.shape))" }
+    let unexpected = tensors.keys.sorted().filter { !names.contains($0) }
+    if !missing.isEmpty || !unexpected.isEmpty {
+        let parts = (missing.isEmpty ? [] : ["missing \(missing.joined(separator: ", "))"])
+            + (unexpected.isEmpty ? [] : ["unexpected \(unexpected.joined(separator: ", ")) for \(owner)"])
+        throw RecurrentError.invalidArgument("state dict: " + parts.joined(separator: "; "))
+    }
+    for (name, variable) in parameters where tensors[name]!.shape != variable.shape {
+        throw RecurrentError.shapeMismatch(
+            operation: "state dict entry \(name)", expected: Shape.describe(variable.shape), got: tensors[name]!.shape)
     }
     for (name, variable) in parameters { variable.value = tensors[name]! }
 }

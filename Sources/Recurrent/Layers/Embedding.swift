@@ -65,6 +65,12 @@ public final class Embedding: MaskAware {
         guard input.rank >= 1, input.value.count > 0 else {
             throw RecurrentError.shapeMismatch(operation: "Embedding input", expected: "[batch, steps] of token ids", got: input.shape)
         }
+        let ids = input.value.scalars
+        if let bad = ids.firstIndex(where: { !($0 >= 0 && $0 < Float(inputDim) && $0 == $0.rounded()) }) {
+            throw RecurrentError.invalidArgument(
+                "Embedding: token id \(ids[bad]) at position \(position(bad, in: input.shape)) is outside the "
+                + "vocabulary of \(inputDim) rows (ids 0..<\(inputDim))")
+        }
         var output = try weight.gather(rows: input.value)
         if let paddingIndex {
             // The padding row is a constant: its gradient is dropped, as PyTorch does.
@@ -82,4 +88,14 @@ public final class Embedding: MaskAware {
         let outputMask = maskZero ? input.value.map { $0 != 0 ? 1 : 0 } : mask
         return (output, outputMask)
     }
+}
+
+/// The multi-index of flat element `i` of a tensor of `shape`, as "[b, t]".
+func position(_ i: Int, in shape: [Int]) -> String {
+    var rest = i, index: [Int] = []
+    for size in shape.reversed() {
+        index.insert(rest % max(size, 1), at: 0)
+        rest /= max(size, 1)
+    }
+    return Shape.describe(index)
 }

@@ -52,6 +52,10 @@ public enum Loss: Sendable, Equatable {
             }
         case .binaryCrossEntropy(let fromLogits):
             let t = try matchingTarget(target, prediction.shape)
+            if let bad = t.scalars.firstIndex(where: { !($0 >= 0 && $0 <= 1) }) {
+                throw RecurrentError.invalidArgument(
+                    "\(name): target \(t.scalars[bad]) at position \(position(bad, in: t.shape)) is outside [0, 1]")
+            }
             let n = Float(prediction.value.count)
             let x = prediction.value
             if fromLogits {
