@@ -3,46 +3,46 @@ import Recurrent
 /// `nn.RNN` + `nn.Linear` on the last step (the PyTorch tutorial's `SimpleRNN` module).
 final class SimpleRNNModule: Model {
     let rnn: SimpleRNN
-    let fc: Dense
+    let fc: Linear
 
     init(inputSize: Int, hiddenSize: Int, outputSize: Int) {
         rnn = SimpleRNN(inputSize: inputSize, hiddenSize: hiddenSize, batchFirst: true)
-        fc = Dense(inputSize: hiddenSize, units: outputSize, initializer: .pytorch)
+        fc = Linear(hiddenSize, outputSize)
     }
 
     override func callAsFunction(_ x: Variable) throws -> Variable {
         let (out, _) = try rnn.forward(x)
-        return try fc(try lastStep(out))
+        return try fc(try out[.all, -1, .all])
     }
 }
 
 /// Stacked `nn.RNN(num_layers:)` with an explicit zero initial state.
 final class MultiLayerRNN: Model {
     let rnn: SimpleRNN
-    let fc: Dense
+    let fc: Linear
     let numLayers: Int, hiddenSize: Int
 
     init(inputSize: Int, hiddenSize: Int, numLayers: Int, outputSize: Int) {
         (self.numLayers, self.hiddenSize) = (numLayers, hiddenSize)
         rnn = SimpleRNN(inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers, batchFirst: true)
-        fc = Dense(inputSize: hiddenSize, units: outputSize, initializer: .pytorch)
+        fc = Linear(hiddenSize, outputSize)
     }
 
     override func callAsFunction(_ x: Variable) throws -> Variable {
         let h0 = Variable(Tensor.zeros([numLayers, x.shape[0], hiddenSize]))
         let (out, _) = try rnn.forward(x, h0)
-        return try fc(try lastStep(out))
+        return try fc(try out[.all, -1, .all])
     }
 }
 
 /// A hand-written loop over time with `nn.RNNCell`.
 final class RNNWithCell: Model {
     let cell: SimpleRNNCell
-    let fc: Dense
+    let fc: Linear
 
     init(inputSize: Int, hiddenSize: Int, outputSize: Int) {
         cell = SimpleRNNCell(inputSize: inputSize, hiddenSize: hiddenSize)
-        fc = Dense(inputSize: hiddenSize, units: outputSize, initializer: .pytorch)
+        fc = Linear(hiddenSize, outputSize)
     }
 
     override func callAsFunction(_ x: Variable) throws -> Variable {
@@ -56,11 +56,11 @@ final class RNNWithCell: Model {
 /// A stack of `nn.RNNCell`s in a `ModuleList`, each feeding the next at every step.
 final class MultiLayerRNNCell: Model {
     let cells: [SimpleRNNCell]
-    let fc: Dense
+    let fc: Linear
 
     init(inputSize: Int, hiddenSize: Int, numLayers: Int, outputSize: Int) {
         cells = (0..<numLayers).map { SimpleRNNCell(inputSize: $0 == 0 ? inputSize : hiddenSize, hiddenSize: hiddenSize) }
-        fc = Dense(inputSize: hiddenSize, units: outputSize, initializer: .pytorch)
+        fc = Linear(hiddenSize, outputSize)
     }
 
     override func callAsFunction(_ x: Variable) throws -> Variable {
@@ -75,11 +75,6 @@ final class MultiLayerRNNCell: Model {
         }
         return try fc(h[h.count - 1])
     }
-}
-
-/// The output at the last step of a batch-first sequence: `out[:, -1, :]`.
-func lastStep(_ sequence: Variable) throws -> Variable {
-    try sequence.swappingFirstTwoAxes().selecting(sequence.shape[1] - 1)
 }
 
 extension Example {

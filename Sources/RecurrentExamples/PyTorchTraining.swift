@@ -5,17 +5,17 @@ import Recurrent
 final class TextClassifier: Model {
     let embedding: Embedding
     let lstm: LSTM
-    let fc: Dense
+    let fc: Linear
 
     init(vocabularySize: Int, embeddingDim: Int, hiddenSize: Int, classes: Int) {
         embedding = Embedding(numEmbeddings: vocabularySize, embeddingDim: embeddingDim, paddingIdx: 0)
         lstm = LSTM(inputSize: embeddingDim, hiddenSize: hiddenSize, batchFirst: true)
-        fc = Dense(inputSize: hiddenSize, units: classes, initializer: .pytorch)
+        fc = Linear(hiddenSize, classes)
     }
 
     override func callAsFunction(_ tokens: Variable) throws -> Variable {
         let (output, _) = try lstm.forward(try embedding(tokens))
-        return try fc(try lastStep(output))
+        return try fc(try output[.all, -1, .all])
     }
 }
 
@@ -27,7 +27,7 @@ final class Translator: Model {
     let encoder = LSTM(inputSize: 16, hiddenSize: 64, numLayers: 2, batchFirst: true)
     let targetEmbedding = Embedding(numEmbeddings: 12, embeddingDim: 16)
     let decoder = LSTM(inputSize: 16, hiddenSize: 64, numLayers: 2, batchFirst: true)
-    let head = Dense(inputSize: 64, units: 12, initializer: .pytorch)
+    let head = Linear(64, 12)
 
     /// inputs: source tokens [B, S], decoder input tokens [B, T] → logits [B, T, 12].
     override func callAsFunction(_ inputs: [Variable]) throws -> Variable {
@@ -81,7 +81,7 @@ extension Example {
         let x = try Tensor(shape: [count, length], scalars: tokens), y = try Tensor(shape: [count], scalars: labels)
         let model = TextClassifier(vocabularySize: 31, embeddingDim: 16, hiddenSize: 32, classes: classes)
         print(String(describing: model))
-        let optimizer = Adam(parameters: model.parameters(), learningRate: 0.005)
+        let (criterion, optimizer) = (CrossEntropyLoss(), Adam(model.parameters(), lr: 0.005))
         let batchSize = 32
         var losses: [Float] = []
         for epoch in 1...10 {
@@ -93,10 +93,10 @@ extension Example {
                 let rows = Array(order[start..<min(start + batchSize, count)])
                 optimizer.zeroGradients()
                 let logits = try model(Variable(try x.rows(at: rows)))
-                let loss = try Loss.crossEntropy(logits, try y.rows(at: rows))
+                let loss = try criterion(logits, try y.rows(at: rows))
                 try loss.backward()
                 try optimizer.step()
-                total += loss.value.scalar
+                total += try loss.item()
                 batches += 1
             }
             losses.append(total / Float(batches))
