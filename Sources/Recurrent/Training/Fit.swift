@@ -8,12 +8,41 @@ public struct CompiledSettings {
 }
 
 /// The per-epoch logs of `fit` (Keras's `History`): `history["loss"]`, `history["val_accuracy"]`, ….
-public struct History: Sendable {
+public struct History: Sendable, CustomStringConvertible {
     /// Epochs run, from 0.
     public internal(set) var epochs: [Int] = []
     public internal(set) var history: [String: [Float]] = [:]
+    /// The log names in the order `fit` reports them (loss, metrics, then validation).
+    public internal(set) var keys: [String] = []
 
     public subscript(key: String) -> [Float]? { history[key] }
+
+    mutating func append(epoch: Int, logs: [(String, Float)]) {
+        epochs.append(epoch)
+        for (name, value) in logs {
+            if history[name] == nil { keys.append(name) }
+            history[name, default: []].append(value)
+        }
+    }
+
+    /// A table, one row per epoch (from 1, as the progress lines count them):
+    /// ```
+    /// epoch    loss  accuracy  val_loss  val_accuracy
+    ///     1  0.6931    0.5000    0.7000        0.2500
+    /// ```
+    public var description: String {
+        let columns = ["epoch"] + keys
+        let cells = epochs.indices.map { row in
+            ["\(epochs[row] + 1)"] + keys.map { key in
+                history[key].flatMap { row < $0.count ? String(format: "%.4f", $0[row]) : nil } ?? "—"
+            }
+        }
+        let widths = columns.indices.map { c in ([columns[c]] + cells.map { $0[c] }).map(\.count).max()! }
+        func line(_ values: [String]) -> String {
+            zip(values, widths).map { String(repeating: " ", count: $1 - $0.count) + $0 }.joined(separator: "  ")
+        }
+        return ([line(columns)] + cells.map(line)).joined(separator: "\n")
+    }
 }
 
 extension Model {
@@ -113,6 +142,7 @@ extension Model {
                 try tracker.add(loss: loss.value.scalar, prediction: prediction.value, target: target, examples: rows.count)
                 progress.update(step: step + 1, logs: tracker.logs)
                 for callback in callbacks { try callback.onBatchEnd(step, logs: Dictionary(uniqueKeysWithValues: tracker.logs), model: self) }
+                if stopTraining { break }  // a callback ended training mid-epoch (TerminateOnNaN)
             }
             isTraining = false
             var logs = tracker.logs
@@ -120,8 +150,7 @@ extension Model {
                 logs += try evaluateLogs(validation.x, validation.y, batchSize: batchSize).map { ("val_" + $0.0, $0.1) }
             }
             progress.end(logs: logs)
-            history.epochs.append(epoch)
-            for (name, value) in logs { history.history[name, default: []].append(value) }
+            history.append(epoch: epoch, logs: logs)
             for callback in callbacks {
                 try callback.onEpochEnd(epoch, logs: Dictionary(uniqueKeysWithValues: logs), model: self)
             }
