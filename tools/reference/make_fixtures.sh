@@ -12,8 +12,8 @@
 #                                                           format 2.0/3.0, savez, savez_compressed, ZIP64; expected.safetensors)
 #   make_optimizer_fixtures.py  -> optimizers.safetensors  (optimizers, clipping, LR schedules)
 #   make_text_fixtures.py       -> text_keras.json         (legacy Keras Tokenizer, keras.utils.pad_sequences)
-#   make_torch_rnn_fixtures.py  -> torch_rnn.safetensors
-#   make_torch_tensor_fixtures.py -> torch_tensor_ops.safetensors (indexing, permute, stack, reductions, nn losses, Adam)   (torch.nn.RNN/LSTM/GRU; RNN_FIXTURES.md)
+#   make_torch_rnn_fixtures.py  -> torch_rnn.safetensors   (torch.nn.RNN/LSTM/GRU; RNN_FIXTURES.md)
+#   make_torch_tensor_fixtures.py -> torch_tensor_ops.safetensors (indexing, permute, stack, reductions, nn losses, Adam)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 venv="${VENV:-/work/venv}"
