@@ -117,3 +117,40 @@ import Testing
         #expect(table.count == 5 && table[0] == "epoch    loss  val_loss" && table[1].hasPrefix("    1  "))
     }
 }
+
+/// `fit(sampleWeight:)` against Keras 3.15.1's fit with `sample_weight`
+/// (`tools/reference/make_keras_fit_fixtures.py` → `Fixtures/keras_fit.json`).
+@Suite struct SampleWeightTests {
+    struct Run: Decodable {
+        let initial_kernel: [[Float]], initial_bias: [Float], kernel: [[Float]], bias: [Float]
+        let loss: Float
+    }
+    struct Fixture: Decodable {
+        let x: [[Float]], y: [[Float]], labels: [Float], sample_weight: [Float]
+        let regression_weighted: Run, classifier_weighted: Run
+    }
+
+    @Test func sampleWeightsTrainAsKerasTrains() throws {
+        let url = try #require(Bundle.module.url(forResource: "keras_fit", withExtension: "json", subdirectory: "Fixtures"))
+        let f = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
+        let x = try Tensor(f.x), weights = Tensor(f.sample_weight)
+        for (run, units, activation, loss, y) in [
+            (f.regression_weighted, 1, ActivationFunction.linear, Loss.meanSquaredError, try Tensor(f.y)),
+            (f.classifier_weighted, 2, .softmax, .sparseCategoricalCrossEntropy(), Tensor(f.labels)),
+        ] {
+            let model = Sequential { Input(shape: [2]); Dense(units: units, activation: activation) }
+            try model.build()
+            try model.setKerasWeights([try Tensor(run.initial_kernel), Tensor(run.initial_bias)])
+            model.compile(optimizer: SGD(learningRate: 0.1), loss: loss)
+            let history = try model.fit(x, y, batchSize: 4, epochs: 1, verbose: .silent, shuffle: false, sampleWeight: weights)
+            let dense = try #require(model.layers.last as? Dense)
+            expectClose(dense.weight!.value, try Tensor(run.kernel).transposedLastTwo(), atol: 1e-6, rtol: 1e-5, "\(loss) kernel")
+            expectClose(dense.bias!.value, Tensor(run.bias), atol: 1e-6, rtol: 1e-5, "\(loss) bias")
+            #expect(abs(history["loss"]![0] - run.loss) <= 1e-5 * run.loss, "\(loss) loss")
+        }
+        let model = Sequential { Input(shape: [2]); Dense(units: 1) }
+        model.compile(optimizer: SGD(), loss: .meanSquaredError)
+        #expect(message { _ = try model.fit(x, try Tensor(f.y), sampleWeight: Tensor([1, 2])) }.contains("one weight per example"))
+        #expect(message { _ = try model.fit(x, try Tensor(f.y), classWeight: [0: 1], sampleWeight: weights) }.contains("not both"))
+    }
+}

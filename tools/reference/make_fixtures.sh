@@ -5,6 +5,7 @@
 #
 # The generators it picks up (every tools/reference/make_*.py, in name order):
 #   make_keras_callback_fixtures.py -> keras_callbacks.json (ReduceLROnPlateau, CSVLogger, TerminateOnNaN on scripted logs)
+#   make_keras_fit_fixtures.py  -> keras_fit.json          (fit with sample weights, one epoch of SGD)
 #   make_keras_rnn_fixtures.py  -> keras_rnn.safetensors   (Keras 3 SimpleRNN/LSTM/GRU/Bidirectional; RNN_FIXTURES.md)
 #   make_model_fixtures.py      -> models/                 (whole Keras models: keras_*.npz weights, keras_models.safetensors
 #                                                           with inputs, predictions, summaries; torch_models.safetensors)

@@ -57,7 +57,8 @@ extension Model {
     ///
     /// `validationSplit` holds out the last fraction of the examples (before shuffling, as Keras
     /// does); `validationData` gives a separate set. `classWeight` scales each example's loss by
-    /// the weight of its class (the label, or the index of a one-hot row). Shuffling is seeded.
+    /// the weight of its class (the label, or the index of a one-hot row); `sampleWeight` ([N])
+    /// by a weight of its own (the validation loss stays unweighted). Shuffling is seeded.
     ///
     /// `bucketing` puts examples of similar length together (shuffled, sorted by length within
     /// chunks of 50 batches, batches in shuffled order) and cuts from each batch the time steps
@@ -68,12 +69,13 @@ extension Model {
     public func fit(
         _ x: Tensor, _ y: Tensor, batchSize: Int = 32, epochs: Int = 1, verbose: Verbosity = .auto,
         callbacks: [Callback] = [], validationSplit: Float = 0, validationData: (x: Tensor, y: Tensor)? = nil,
-        shuffle: Bool = true, classWeight: [Int: Float]? = nil, bucketing: Bool = false, seed: UInt64? = nil
+        shuffle: Bool = true, classWeight: [Int: Float]? = nil, sampleWeight: Tensor? = nil, bucketing: Bool = false,
+        seed: UInt64? = nil
     ) throws -> History {
         try fit(
             [x], y, batchSize: batchSize, epochs: epochs, verbose: verbose, callbacks: callbacks,
             validationSplit: validationSplit, validationData: validationData.map { (x: [$0.x], y: $0.y) },
-            shuffle: shuffle, classWeight: classWeight, bucketing: bucketing, seed: seed)
+            shuffle: shuffle, classWeight: classWeight, sampleWeight: sampleWeight, bucketing: bucketing, seed: seed)
     }
 
     /// `fit` for a model of several inputs: one tensor per input, all with the same number of rows.
@@ -81,7 +83,8 @@ extension Model {
     public func fit(
         _ x: [Tensor], _ y: Tensor, batchSize: Int = 32, epochs: Int = 1, verbose: Verbosity = .auto,
         callbacks: [Callback] = [], validationSplit: Float = 0, validationData: (x: [Tensor], y: Tensor)? = nil,
-        shuffle: Bool = true, classWeight: [Int: Float]? = nil, bucketing: Bool = false, seed: UInt64? = nil
+        shuffle: Bool = true, classWeight: [Int: Float]? = nil, sampleWeight: Tensor? = nil, bucketing: Bool = false,
+        seed: UInt64? = nil
     ) throws -> History {
         let settings = try requireCompiled()
         let count = try checkDataset(x, y, role: "training data")
@@ -102,7 +105,11 @@ extension Model {
             validation = (try x.map { try $0.rows(at: rows) }, try y.rows(at: rows))
         }
         if let validation { _ = try checkDataset(validation.x, validation.y, role: "validation data") }
-        let weights = try classWeight.map { try exampleWeights(y, classWeight: $0, loss: settings.loss) }
+        if classWeight != nil && sampleWeight != nil {
+            throw RecurrentError.invalidArgument("fit: give classWeight or sampleWeight, not both (as Keras)")
+        }
+        let weights = try sampleWeight.map { try exampleWeights($0, count: count) }
+            ?? classWeight.map { try exampleWeights(y, classWeight: $0, loss: settings.loss) }
         let spans = bucketing ? try paddingSpans(x, y, count: trainCount) : nil
         (self as? Sequential)?.bucketedSteps = bucketing
         defer { (self as? Sequential)?.bucketedSteps = false }
@@ -256,6 +263,19 @@ extension Model {
     }
 
     /// One weight per example from its class: the label, or the index of the largest entry of a one-hot row.
+    /// One finite, non-negative weight per example from `sampleWeight` ([N] or [N, 1]).
+    private func exampleWeights(_ sampleWeight: Tensor, count: Int) throws -> [Float] {
+        guard sampleWeight.shape == [count] || sampleWeight.shape == [count, 1] else {
+            throw RecurrentError.shapeMismatch(
+                operation: "fit sampleWeight", expected: "[\(count)] (one weight per example)", got: sampleWeight.shape)
+        }
+        let weights = sampleWeight.scalars
+        if let bad = weights.firstIndex(where: { !($0 >= 0 && $0.isFinite) }) {
+            throw RecurrentError.invalidArgument("fit: sampleWeight \(weights[bad]) of example \(bad) is not a finite weight ≥ 0")
+        }
+        return weights
+    }
+
     private func exampleWeights(_ y: Tensor, classWeight: [Int: Float], loss: Loss) throws -> [Float] {
         let rows = y.shape[0], width = rows == 0 ? 0 : y.count / rows
         let oneHot: Bool
