@@ -69,6 +69,13 @@ extension PartialRangeThrough: TensorIndexExpression where Bound == Int {
     public var indexDescription: String { "...\(upperBound)" }
 }
 
+/// Elements between neighbours along each axis of a row-major tensor of `shape`.
+private func rowMajorStrides(_ shape: [Int]) -> [Int] {
+    var strides = [Int](repeating: 1, count: shape.count)
+    for axis in stride(from: shape.count - 2, through: 0, by: -1) { strides[axis] = strides[axis + 1] * shape[axis + 1] }
+    return strides
+}
+
 /// What an index expression selects from a tensor: a box (one range per axis) and the axes
 /// that stay.
 struct IndexBox {
@@ -109,9 +116,7 @@ struct IndexBox {
         guard !source.isEmpty else { return body(0, 0, 1) }
         let rank = source.count, box = boxShape
         guard !box.contains(0) else { return }
-        var strides = [Int](repeating: 1, count: rank)
-        for axis in stride(from: rank - 2, through: 0, by: -1) { strides[axis] = strides[axis + 1] * source[axis + 1] }
-        let run = box[rank - 1]
+        let strides = rowMajorStrides(source), run = box[rank - 1]
         var index = [Int](repeating: 0, count: rank - 1), boxOffset = 0
         while true {
             var offset = ranges[rank - 1].lowerBound
@@ -165,8 +170,7 @@ extension Tensor {
             throw RecurrentError.invalidArgument(
                 "permute: \(axes) is not an ordering of the \(rank) axes of shape \(Shape.describe(shape))")
         }
-        var strides = [Int](repeating: 1, count: rank)
-        for axis in stride(from: rank - 2, through: 0, by: -1) { strides[axis] = strides[axis + 1] * shape[axis + 1] }
+        let strides = rowMajorStrides(shape)
         let outShape = resolved.map { shape[$0] }, outStrides = resolved.map { strides[$0] }
         var out = Tensor.zeros(outShape)
         guard out.count > 0 else { return out }
