@@ -117,31 +117,11 @@ public enum NumPy {
         return tensor
     }
 
-    /// Column-major elements (held in a tensor of the reversed shape) to row-major `shape`.
+    /// Column-major elements (held in a tensor of the reversed shape) to row-major `shape`:
+    /// the axes reversed.
     static func fortranToRowMajor(_ source: Tensor, shape: [Int]) -> Tensor {
-        var result = Tensor.zeros(shape)
-        let rank = shape.count
-        var strides = [Int](repeating: 1, count: rank)  // column-major strides of `shape`
-        for axis in 1..<rank { strides[axis] = strides[axis - 1] * shape[axis - 1] }
-        source.withUnsafeBufferPointer { input in
-            result.withUnsafeMutableBufferPointer { output in
-                var index = [Int](repeating: 0, count: rank)
-                var offset = 0
-                for i in 0..<output.count {
-                    output[i] = input[offset]
-                    var axis = rank - 1
-                    while axis >= 0 {
-                        index[axis] += 1
-                        offset += strides[axis]
-                        if index[axis] < shape[axis] { break }
-                        offset -= strides[axis] * shape[axis]
-                        index[axis] = 0
-                        axis -= 1
-                    }
-                }
-            }
-        }
-        return result
+        // An ordering of all the source's axes, so permuting cannot fail.
+        try! source.permuted(Array((0..<shape.count).reversed()))
     }
 
     // MARK: - The header dict

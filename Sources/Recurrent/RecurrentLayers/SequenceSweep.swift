@@ -158,6 +158,9 @@ struct SequenceRows {
     /// The example (batch row) of compact row r.
     func example(_ r: Int) -> Int { owners?[r] ?? r % batch }
 
+    /// Where step t's real rows start in the compact buffers.
+    func start(_ t: Int) -> Int { starts?[t] ?? t * batch }
+
     /// Step t's real rows: where they start in the compact buffers, and which examples they
     /// are when some are padding (nil: all B in order).
     func step(_ t: Int) -> (start: Int, examples: [Int]?) {

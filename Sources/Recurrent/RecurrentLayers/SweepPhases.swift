@@ -24,12 +24,12 @@ struct StepRows {
     /// Real row b of step t.
     func row(time t: Int, row b: Int) -> UnsafeMutablePointer<Float> {
         let index = rows.index(t, b)
-        return base + (saved == nil ? index - rows.step(t).start : index) * width
+        return base + (saved == nil ? index - rows.start(t) : index) * width
     }
 
     /// Step t's real rows, contiguous.
     func first(time t: Int) -> UnsafeMutablePointer<Float> {
-        base + (saved == nil ? 0 : rows.step(t).start) * width
+        base + (saved == nil ? 0 : rows.start(t)) * width
     }
 }
 
