@@ -53,6 +53,27 @@ import Testing
                 Bidirectional(GRU(units: 5, returnSequences: true), mergeMode: .sum)
                 TimeDistributed(Dense(units: 4, activation: .softmax))
             }
+        case "cnn_lstm":
+            return Sequential {
+                Input(shape: [20, 3]); Conv1D(filters: 8, kernelSize: 3, padding: .same, activation: .relu); MaxPooling1D(poolSize: 2)
+                LayerNormalization(); LSTM(units: 16); Dense(units: 1)
+            }
+        case "conv_causal":
+            return Sequential {
+                Input(shape: [12, 4]); Conv1D(filters: 6, kernelSize: 3, padding: .causal, dilationRate: 2)
+                Conv1D(filters: 5, kernelSize: 4, strides: 2); MaxPooling1D(poolSize: 3, strides: 2, padding: .same)
+                GlobalMaxPooling1D(); Dense(units: 2)
+            }
+        case "layer_norm_gru":
+            return Sequential {
+                Input(shape: [9, 5]); GRU(units: 10, returnSequences: true); LayerNormalization(epsilon: 1e-5, center: false)
+                GlobalAveragePooling1D(); Dense(units: 3, activation: .softmax)
+            }
+        case "masked_pooling":
+            return Sequential {
+                Input(shape: [8]); Embedding(inputDim: 100, outputDim: 12, maskZero: true); LayerNormalization()
+                LSTM(units: 8, returnSequences: true); GlobalAveragePooling1D(); Dense(units: 1, activation: .sigmoid)
+            }
         default: fatalError("no Swift counterpart for \(name)")
         }
     }
@@ -60,6 +81,7 @@ import Testing
     static let names = [
         "simple_rnn", "lstm", "gru", "stacked_lstm", "bidirectional", "time_distributed", "dropout_lstm", "gru_classic",
         "simple_rnn_classifier", "masking", "sentiment", "sentiment_masked", "flatten", "embedding_gru_bidir",
+        "cnn_lstm", "conv_causal", "layer_norm_gru", "masked_pooling",
     ]
 
     @Test(arguments: names)
@@ -158,7 +180,7 @@ import Testing
         }
     }
 
-    @Test(arguments: ["stacked_lstm", "sentiment_masked", "embedding_gru_bidir", "dropout_lstm"])
+    @Test(arguments: ["stacked_lstm", "sentiment_masked", "embedding_gru_bidir", "dropout_lstm", "cnn_lstm", "conv_causal", "masked_pooling"])
     func saveAndLoadGiveBitIdenticalPredictions(_ name: String) throws {
         let (tensors, _) = try Self.fixtures.get()
         let model = Self.model(name)

@@ -106,6 +106,18 @@ KERAS_MODELS = {
                             "[L.Embedding(30, 6, mask_zero=True), "
                             "L.Bidirectional(L.GRU(5, return_sequences=True), merge_mode='sum'), "
                             "L.TimeDistributed(L.Dense(4, activation='softmax'))]"),
+    "cnn_lstm": (("float", (20, 3)),
+                 "[L.Conv1D(8, 3, padding='same', activation='relu'), L.MaxPooling1D(2), L.LayerNormalization(), "
+                 "L.LSTM(16), L.Dense(1)]"),
+    "conv_causal": (("float", (12, 4)),
+                    "[L.Conv1D(6, 3, padding='causal', dilation_rate=2), L.Conv1D(5, 4, strides=2), "
+                    "L.MaxPooling1D(3, strides=2, padding='same'), L.GlobalMaxPooling1D(), L.Dense(2)]"),
+    "layer_norm_gru": (("float", (9, 5)),
+                       "[L.GRU(10, return_sequences=True), L.LayerNormalization(epsilon=1e-5, center=False), "
+                       "L.GlobalAveragePooling1D(), L.Dense(3, activation='softmax')]"),
+    "masked_pooling": (("int", (8,), 100, "post"),
+                       "[L.Embedding(100, 12, mask_zero=True), L.LayerNormalization(), "
+                       "L.LSTM(8, return_sequences=True), L.GlobalAveragePooling1D(), L.Dense(1, activation='sigmoid')]"),
 }
 
 # Expected parameter counts from the brief (checked, so a Keras change is noticed).
@@ -113,7 +125,7 @@ EXPECTED_TOTALS = {"simple_rnn": 4545, "lstm": 17985, "gru": 13697, "stacked_lst
                    "bidirectional": 35969, "time_distributed": 17985}
 
 # Per-row lengths of the non-padding part, for the padded inputs.
-INT_LENGTHS = {"sentiment_masked": [8, 5, 2], "embedding_gru_bidir": [7, 4, 1]}
+INT_LENGTHS = {"sentiment_masked": [8, 5, 2], "embedding_gru_bidir": [7, 4, 1], "masked_pooling": [8, 3, 1]}
 # masking: time steps that are all zeros per row (leading and trailing).
 MASKED_STEPS = [[4, 5], [0, 1], [0, 5]]
 

@@ -39,6 +39,66 @@ extension Dense: KerasWeightsConvertible {
     }
 }
 
+extension Conv1D: KerasWeightsConvertible {
+    public var kerasWeightCount: Int { useBias ? 2 : 1 }
+
+    /// Keras's kernel is [kernelSize, channels, filters]; ours is PyTorch's [filters, channels, kernelSize].
+    public func setKerasWeights(_ weights: [Tensor]) throws {
+        guard weights.count == kerasWeightCount, weights[0].rank == 3, weights[0].shape[0] == kernelSize,
+            weights[0].shape[2] == filters
+        else {
+            throw RecurrentError.invalidArgument(
+                "Conv1D(\(filters), \(kernelSize)) Keras weights: expected kernel [\(kernelSize), channels, \(filters)]"
+                    + "\(useBias ? " and bias [\(filters)]" : ""), got \(weights.map { Shape.describe($0.shape) }.joined(separator: ", "))")
+        }
+        if channels == nil { build(channels: weights[0].shape[1]) }
+        let kernel = try weights[0].permuted([2, 1, 0])
+        guard let weight, kernel.shape == weight.shape else {
+            throw RecurrentError.shapeMismatch(
+                operation: "Conv1D(\(filters), \(kernelSize)) Keras kernel", expected: "[\(kernelSize), \(channels ?? 0), \(filters)]",
+                got: weights[0].shape)
+        }
+        if let bias {
+            guard weights[1].shape == [filters] else {
+                throw RecurrentError.shapeMismatch(operation: "Conv1D Keras bias", expected: "[\(filters)]", got: weights[1].shape)
+            }
+            bias.value = weights[1]
+        }
+        weight.value = kernel
+    }
+
+    public func kerasWeights() throws -> [Tensor] {
+        guard let weight else { throw RecurrentError.invalidArgument("Conv1D(\(filters), \(kernelSize)): not built yet") }
+        return [try weight.value.permuted([2, 1, 0])] + (bias.map { [$0.value] } ?? [])
+    }
+}
+
+extension LayerNormalization: KerasWeightsConvertible {
+    public var kerasWeightCount: Int { (scale ? 1 : 0) + (center ? 1 : 0) }
+
+    /// Keras's list: γ then β, each [features].
+    public func setKerasWeights(_ weights: [Tensor]) throws {
+        guard weights.count == kerasWeightCount, let width = weights.first?.shape.last ?? features,
+            weights.allSatisfy({ $0.shape == [width] })
+        else {
+            throw RecurrentError.invalidArgument(
+                "LayerNormalization Keras weights: expected \(kerasWeightCount) arrays [features], "
+                    + "got \(weights.map { Shape.describe($0.shape) }.joined(separator: ", "))")
+        }
+        if features == nil { build(features: width) }
+        guard width == features else {
+            throw RecurrentError.shapeMismatch(operation: "LayerNormalization Keras weights", expected: "[\(features ?? 0)]", got: [width])
+        }
+        let present = [weight, bias].compactMap { $0 }
+        for (variable, value) in zip(present, weights) { variable.value = value }
+    }
+
+    public func kerasWeights() throws -> [Tensor] {
+        guard features != nil else { throw RecurrentError.invalidArgument("LayerNormalization: not built yet") }
+        return [weight, bias].compactMap { $0?.value }
+    }
+}
+
 extension Embedding: KerasWeightsConvertible {
     public var kerasWeightCount: Int { 1 }
 

@@ -9,6 +9,11 @@ indirect enum LayerSpec: Codable {
     case selectTimeStep(index: Int, batchFirst: Bool)
     case activation(ActivationFunction)
     case masking(maskValue: Float)
+    case conv1D(filters: Int, kernelSize: Int, strides: Int, padding: TimePadding, dilationRate: Int, activation: ActivationFunction, useBias: Bool)
+    case maxPooling1D(poolSize: Int, strides: Int, padding: TimePadding)
+    case layerNormalization(epsilon: Float, center: Bool, scale: Bool)
+    case globalMaxPooling1D
+    case globalAveragePooling1D
     case timeDistributed(LayerSpec)
     case bidirectional(forward: RecurrentConfiguration, backward: RecurrentConfiguration, mergeMode: Bidirectional.MergeMode)
     case recurrent(RecurrentConfiguration)
@@ -24,6 +29,14 @@ indirect enum LayerSpec: Codable {
         case let l as SelectTimeStep: self = .selectTimeStep(index: l.index, batchFirst: l.batchFirst)
         case let l as Activation: self = .activation(l.function)
         case let l as Masking: self = .masking(maskValue: l.maskValue)
+        case let l as Conv1D:
+            self = .conv1D(
+                filters: l.filters, kernelSize: l.kernelSize, strides: l.strides, padding: l.padding, dilationRate: l.dilationRate,
+                activation: l.activation, useBias: l.useBias)
+        case let l as MaxPooling1D: self = .maxPooling1D(poolSize: l.poolSize, strides: l.strides, padding: l.padding)
+        case let l as LayerNormalization: self = .layerNormalization(epsilon: l.epsilon, center: l.center, scale: l.scale)
+        case is GlobalMaxPooling1D: self = .globalMaxPooling1D
+        case is GlobalAveragePooling1D: self = .globalAveragePooling1D
         case let l as TimeDistributed: self = .timeDistributed(try LayerSpec(describing: l.layer))
         case let l as Bidirectional:
             self = .bidirectional(forward: l.forwardLayer.configuration, backward: l.backwardLayer.configuration, mergeMode: l.mergeMode)
@@ -46,6 +59,14 @@ indirect enum LayerSpec: Codable {
         case let .selectTimeStep(index, batchFirst): return SelectTimeStep(index, batchFirst: batchFirst)
         case let .activation(function): return Activation(function)
         case let .masking(value): return Masking(maskValue: value)
+        case let .conv1D(filters, kernelSize, strides, padding, dilationRate, activation, useBias):
+            return Conv1D(
+                filters: filters, kernelSize: kernelSize, strides: strides, padding: padding, dilationRate: dilationRate,
+                activation: activation, useBias: useBias)
+        case let .maxPooling1D(poolSize, strides, padding): return MaxPooling1D(poolSize: poolSize, strides: strides, padding: padding)
+        case let .layerNormalization(epsilon, center, scale): return LayerNormalization(epsilon: epsilon, center: center, scale: scale)
+        case .globalMaxPooling1D: return GlobalMaxPooling1D()
+        case .globalAveragePooling1D: return GlobalAveragePooling1D()
         case let .timeDistributed(inner): return TimeDistributed(inner.make())
         case let .bidirectional(forward, backward, mergeMode):
             return Bidirectional(RecurrentLayer(forward), mergeMode: mergeMode, backwardLayer: RecurrentLayer(backward))

@@ -1,5 +1,7 @@
 /// The maximum over the time axis of [B, T, F] (`keras.layers.GlobalMaxPooling1D`). With a
-/// mask, padded steps are left out, as in Keras; an example with no real step gives zeros.
+/// mask, padded steps are left out, as `GlobalAveragePooling1D` leaves them out; an example with
+/// no real step gives zeros. Keras 3.15 differs here: its GlobalMaxPooling1D does not support
+/// masking (it warns, and padded steps take part in the maximum).
 public final class GlobalMaxPooling1D: MaskAware {
     public init() {}
     public var namedParameters: [(name: String, variable: Variable)] { [] }

@@ -113,6 +113,10 @@ public final class Sequential: Model, MaskAware {
         try build()
     }
 
+    /// The lengths tried for a free axis: long enough for convolution and pooling windows, and
+    /// far enough apart that pooling does not map both to one length.
+    static let probeSteps = (23, 37)
+
     /// Each layer's output shape, with nil for the batch axis and for axes that follow a free
     /// input axis (found by running two probe lengths).
     func layerOutputShapes() throws -> [[Int?]] {
@@ -136,7 +140,7 @@ public final class Sequential: Model, MaskAware {
                 return shapes
             }
         }
-        let first = try probe(1), second = inputShape.contains(nil) ? try probe(2) : first
+        let first = try probe(Self.probeSteps.0), second = inputShape.contains(nil) ? try probe(Self.probeSteps.1) : first
         return zip(first, second).map { a, b in
             [nil] + zip(a.dropFirst(), b.dropFirst()).map { $0 == $1 ? $0 : nil }
         }
@@ -148,19 +152,12 @@ public final class Sequential: Model, MaskAware {
         (layer as? RecurrentLayer)?.name ?? String(describing: type(of: layer))
     }
 
-    /// Keras's `to_snake_case`: `SimpleRNN` → `simple_rnn`, `TimeDistributed` → `time_distributed`.
+    /// Keras's `to_snake_case`: `SimpleRNN` → `simple_rnn`, `TimeDistributed` → `time_distributed`,
+    /// `Conv1D` → `conv1d`.
     static func snakeCase(_ name: String) -> String {
-        let characters = Array(name)
-        var result = ""
-        for (i, c) in characters.enumerated() {
-            if c.isUppercase && i > 0 {
-                let previousLower = characters[i - 1].isLowercase || characters[i - 1].isNumber
-                let nextLower = i + 1 < characters.count && characters[i + 1].isLowercase
-                if previousLower || (nextLower && characters[i - 1].isUppercase) { result.append("_") }
-            }
-            result.append(Character(c.lowercased()))
-        }
-        return result
+        name.replacing(/(.)([A-Z][a-z]+)/) { "\($0.1)_\($0.2)" }
+            .replacing(/([a-z])([A-Z])/) { "\($0.1)_\($0.2)" }
+            .lowercased()
     }
 }
 
