@@ -233,6 +233,107 @@ def keras_fixtures():
                   f"{len(KERAS_MODELS)} Keras models")
 
 
+# ----------------------------------------------------------------------------- Keras functional models
+# name -> (inputs: [(input name or None, spec)], source of `build(*inputs)` returning the output).
+# Keras numbers layers of a kind in the order they are created, the library in the order they are
+# first called: each layer here is created where it is first called, so the two agree.
+# Written to keras_functional.safetensors: NAME.x0, NAME.x1, ... (one batch per input), NAME.y,
+# and the same metadata as the Sequential models; weights in keras_NAME.npz.
+
+FUNCTIONAL_MODELS = {
+    "two_inputs": ([("series", ("float", (10, 3))), ("static", ("float", (4,)))], """
+def build(series, static):
+    x = L.LSTM(8)(series)
+    y = L.Dense(8, activation="relu")(static)
+    joined = L.Concatenate()([x, y])
+    summed = L.Add()([x, y])
+    return L.Dense(1)(L.Concatenate()([joined, summed]))
+"""),
+    "chain": ([(None, ("float", (10, 3)))], """
+def build(a):
+    return L.Dense(1)(L.GRU(8)(L.LSTM(8, return_sequences=True)(a)))
+"""),
+    "residual": ([(None, ("float", (12, 6)))], """
+def build(a):
+    c = L.Conv1D(6, 3, padding="same", activation="relu")(a)
+    r = L.LayerNormalization()(L.Add()([a, c]))
+    return L.Dense(2, activation="softmax")(L.LSTM(5)(r))
+"""),
+    "shared_masked": ([("question", ("int", (7,), 40, "post")), ("answer", ("int", (7,), 40, "post"))], """
+def build(question, answer):
+    embed = L.Embedding(40, 6, mask_zero=True)
+    encode = L.LSTM(5)
+    return L.Dense(1, activation="sigmoid")(L.Concatenate()([encode(embed(question)), encode(embed(answer))]))
+"""),
+    "merges": ([("left", ("float", (5,))), ("right", ("float", (5,)))], """
+def build(left, right):
+    a = L.Dense(4, activation="tanh")(left)
+    b = L.Dense(4, activation="tanh")(right)
+    return L.Dense(1)(L.Concatenate()([L.Multiply()([a, b]), L.Average()([a, b]), L.Subtract()([a, b])]))
+"""),
+}
+FUNCTIONAL_LENGTHS = {"shared_masked": [[7, 4, 1], [2, 7, 5]]}
+
+
+def run_functional(name, inputs_spec, source):
+    keras.backend.clear_session()
+    seed = seed_of(name)
+    keras.utils.set_random_seed(seed)
+    inputs = [keras.Input(spec[1], name=input_name, dtype="int32" if spec[0] == "int" else "float32")
+              for input_name, spec in inputs_spec]
+    scope = {"L": L}
+    exec(source, scope)
+    model = keras.Model(inputs, scope["build"](*inputs))
+    rng = np.random.RandomState(seed)
+    for v in model.weights:
+        if v.path.endswith("bias") or v.name == "bias":
+            v.assign(rng.uniform(-0.5, 0.5, size=tuple(v.shape)).astype(np.float32))
+    xs = []
+    for index, (_, spec) in enumerate(inputs_spec):
+        if spec[0] == "int":
+            _, shape, vocab, _ = spec
+            ids = rng.randint(1, vocab, size=(BATCH,) + shape).astype(np.int32)
+            for b, length in enumerate(FUNCTIONAL_LENGTHS[name][index]):
+                ids[b, length:] = 0
+            xs.append(ids)
+        else:
+            xs.append(rng.standard_normal((BATCH,) + spec[1]).astype(np.float32))
+    y = model.predict(xs, verbose=0)
+    np.testing.assert_allclose(y, np.asarray(model(xs, training=False)), rtol=1e-5, atol=1e-6)
+    npz = os.path.join(OUT_DIR, f"keras_{name}.npz")
+    np.savez(npz, *model.get_weights())
+    pin_zip_timestamps(npz)
+    metadata = {
+        f"{name}.total_params": str(int(model.count_params())),
+        f"{name}.summary_text": capture_summary(model, line_length=100),
+        f"{name}.summary_text_default": capture_summary(model),
+        f"{name}.source": source.strip(),
+        f"{name}.inputs": json.dumps([[n, list(spec[1])] for n, spec in inputs_spec]),
+    }
+    tensors = {f"{name}.x{i}": x.astype(np.float32) for i, x in enumerate(xs)}
+    tensors[f"{name}.y"] = np.asarray(y, dtype=np.float32)
+    print(f"  {name}: {model.count_params()} params, y {tuple(y.shape)}")
+    return tensors, metadata
+
+
+def functional_fixtures():
+    tensors, metadata = {}, {}
+    for name, (inputs_spec, source) in FUNCTIONAL_MODELS.items():
+        t, m = run_functional(name, inputs_spec, source)
+        tensors.update(t)
+        metadata.update(m)
+    metadata.update({
+        "models": json.dumps(list(FUNCTIONAL_MODELS)),
+        "generator": "tools/reference/make_model_fixtures.py",
+        "keras_version": keras.__version__,
+        "tensorflow_version": tf.__version__,
+        "bias_init": "every bias overwritten by RandomState(seed).uniform(-0.5, 0.5) in model.weights order",
+    })
+    tensors = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items()}
+    write_fixture(save_numpy, tensors, metadata, os.path.join(OUT_DIR, "keras_functional.safetensors"),
+                  f"{len(FUNCTIONAL_MODELS)} Keras functional models")
+
+
 # ----------------------------------------------------------------------------- PyTorch modules
 
 class TextClassifier(torch.nn.Module):
@@ -330,6 +431,7 @@ def main():
     torch.backends.mkldnn.enabled = False
     os.makedirs(OUT_DIR, exist_ok=True)
     keras_fixtures()
+    functional_fixtures()
     torch_fixtures()
 
 

@@ -147,17 +147,17 @@ extension TimeDistributed: KerasWeightsConvertible {
     public func kerasWeights() throws -> [Tensor] { try (layer as? KerasWeightsConvertible)?.kerasWeights() ?? [] }
 }
 
-extension Sequential {
+extension Model {
     /// Sets every layer's weights from Keras's `model.get_weights()` list, in layer order,
-    /// converting Keras's layout. Builds the model first (it needs its input shape).
+    /// converting Keras's layout. Builds a `Sequential` first (it needs its input shape).
     public func setKerasWeights(_ weights: [Tensor]) throws {
-        if !isBuilt { try build() }
+        if let sequential = self as? Sequential, !sequential.isBuilt { try sequential.build() }
         var rest = weights[...]
-        for (name, layer) in zip(layerNames, layers) {
+        for (name, layer) in children {
             let count: Int
             switch layer {
             case let l as KerasWeightsConvertible: count = l.kerasWeightCount
-            case let l as Sequential: count = try l.kerasWeights().count
+            case let l as Model: count = try l.kerasWeights().count
             default: count = layer.namedParameters.isEmpty ? 0 : -1
             }
             guard count >= 0 else {
@@ -171,7 +171,7 @@ extension Sequential {
             rest = rest.dropFirst(count)
             do {
                 if let l = layer as? KerasWeightsConvertible { try l.setKerasWeights(mine) }
-                else if let l = layer as? Sequential { try l.setKerasWeights(mine) }
+                else if let l = layer as? Model { try l.setKerasWeights(mine) }
             } catch let error as RecurrentError {
                 throw RecurrentError.invalidArgument("Keras weights for layer \(name): \(error)")
             }
@@ -184,9 +184,9 @@ extension Sequential {
 
     /// The weights in Keras's `model.get_weights()` order and layout.
     public func kerasWeights() throws -> [Tensor] {
-        try layers.flatMap { layer -> [Tensor] in
+        try children.flatMap { _, layer -> [Tensor] in
             if let l = layer as? KerasWeightsConvertible { return try l.kerasWeights() }
-            if let l = layer as? Sequential { return try l.kerasWeights() }
+            if let l = layer as? Model { return try l.kerasWeights() }
             return []
         }
     }

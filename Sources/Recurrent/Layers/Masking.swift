@@ -36,8 +36,16 @@ public final class Masking: MaskAware {
 public final class Input: Layer {
     /// nil marks a free axis, as `None` does in Keras: `Input(shape: [nil, 5])`.
     public let shape: [Int?]
+    /// The name a functional model's summary shows (`input_layer`, `input_layer_1`, … by default).
+    public let name: String?
 
-    public init(shape: [Int?]) { self.shape = shape }
+    public init(shape: [Int?], name: String? = nil) {
+        self.shape = shape
+        self.name = name
+    }
+
+    /// The model input as a functional model's first value.
+    public private(set) lazy var symbol = SymbolicTensor(input: self)
 
     public var namedParameters: [(name: String, variable: Variable)] { [] }
 

@@ -29,11 +29,15 @@ open class Model: Layer, TrainingAware {
         fflush(nil)
     }
 
+    /// Set by `Model(inputs:outputs:)`: the layers of a functional model.
+    var graph: FunctionalGraph?
+
     public init() {}
 
     /// The sub-modules, in declaration order, named by their properties. Arrays of modules are
     /// named `name.0`, `name.1`, … as PyTorch's `ModuleList` is. Override to name them otherwise.
     open var children: [(name: String, module: any Module)] {
+        if let graph { return graph.layers }
         var found: [(String, any Module)] = []
         var mirror: Mirror? = Mirror(reflecting: self)
         var levels: [Mirror] = []
@@ -65,11 +69,13 @@ open class Model: Layer, TrainingAware {
 
     /// The model's function of one input. Subclasses override this or the many-input form.
     open func callAsFunction(_ input: Variable) throws -> Variable {
-        try forwardingToOtherForm { try self([input]) }
+        if let graph { return try graph.run([input]) }
+        return try forwardingToOtherForm { try self([input]) }
     }
 
     /// The model's function of several inputs; by default, the one-input form.
     open func callAsFunction(_ inputs: [Variable]) throws -> Variable {
+        if let graph { return try graph.run(inputs) }
         guard inputs.count == 1 else {
             throw RecurrentError.invalidArgument("\(type(of: self)) takes one input, got \(inputs.count)")
         }

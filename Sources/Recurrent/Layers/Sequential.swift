@@ -45,9 +45,7 @@ public final class Sequential: Model, MaskAware {
             inputDeclared = true
             return
         }
-        let base = Self.snakeCase(Self.typeName(of: layer))
-        let taken = layerNames.filter { $0 == base || $0.hasPrefix(base + "_") && Int($0.dropFirst(base.count + 1)) != nil }
-        layerNames.append(taken.isEmpty ? base : "\(base)_\(taken.count)")
+        layerNames.append(Self.uniqueName(Self.snakeCase(Self.typeName(of: layer)), taken: layerNames))
         layers.append(layer)
     }
 
@@ -150,6 +148,12 @@ public final class Sequential: Model, MaskAware {
 
     static func typeName(of layer: any Layer) -> String {
         (layer as? RecurrentLayer)?.name ?? String(describing: type(of: layer))
+    }
+
+    /// Keras's numbering of layers of one kind: `lstm`, `lstm_1`, `lstm_2`, ….
+    static func uniqueName(_ base: String, taken names: [String]) -> String {
+        let taken = names.filter { $0 == base || $0.hasPrefix(base + "_") && Int($0.dropFirst(base.count + 1)) != nil }
+        return taken.isEmpty ? base : "\(base)_\(taken.count)"
     }
 
     /// Keras's `to_snake_case`: `SimpleRNN` → `simple_rnn`, `TimeDistributed` → `time_distributed`,

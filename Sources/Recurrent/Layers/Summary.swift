@@ -2,48 +2,48 @@ import Foundation
 
 // How models and layers describe themselves: Keras's `summary()` table and PyTorch's `repr`.
 
-extension Sequential {
-    /// Prints Keras's summary table: each layer's name and type, output shape (`None` for the
-    /// batch and for free axes), parameter count, then the totals and their size.
-    /// `lineLength` is the table's width; Keras's default is 88 on a wide enough terminal.
-    public func summary(lineLength: Int = 88, print write: (String) -> Void = { Swift.print($0) }) throws {
+extension Model {
+    /// Prints Keras's summary table of a `Sequential` or functional model: each layer's name and
+    /// type, output shape (`None` for the batch and for free axes), parameter count (and, for a
+    /// functional model that is not a chain, what it is connected to), then the totals and their
+    /// size. `lineLength` is the table's width; Keras's default is 88 (108 with "Connected to").
+    public func summary(lineLength: Int? = nil, print write: (String) -> Void = { Swift.print($0) }) throws {
         write(try summaryText(lineLength: lineLength))
     }
 
     /// The text `summary()` prints.
-    public func summaryText(lineLength: Int = 88) throws -> String {
+    public func summaryText(lineLength: Int? = nil) throws -> String {
+        let (name, rows, connected) = try summaryRows()
+        let lineLength = lineLength ?? (connected ? 108 : 88)
         guard lineLength >= 40 else {
             throw RecurrentError.invalidArgument("summary: lineLength must be at least 40, got \(lineLength)")
         }
-        let shapes = try layerOutputShapes()
-        // Keras splits the line at 45 % and 80 %; rich takes the four borders out of the columns.
-        let (first, second) = (Int(0.45 * Double(lineLength)), Int(0.80 * Double(lineLength)))
-        let widths = [first - 1, second - first - 2, lineLength - second - 1]
+        // Keras's column boundaries; rich takes the borders out of the columns as measured here.
+        let (positions, narrowing) = connected ? ([0.3, 0.56, 0.74, 1.0], [1, 1, 2, 1]) : ([0.45, 0.80, 1.0], [1, 2, 1])
+        let bounds = positions.map { Int($0 * Double(lineLength)) }
+        let widths = bounds.indices.map { i in bounds[i] - (i == 0 ? 0 : bounds[i - 1]) - narrowing[i] }
         func rule(_ left: String, _ fill: String, _ middle: String, _ right: String) -> String {
             left + widths.map { String(repeating: fill, count: $0) }.joined(separator: middle) + right
         }
-        func row(_ cells: [String], rightAlignLast: Bool, border: String) -> [String] {
-            let wrapped = zip(cells, widths).map { Self.wrap($0, width: $1 - 2) }
+        func row(_ cells: [String], border: String) -> [String] {
+            let wrapped = zip(cells, widths).enumerated().map { column, cell in Self.wrap(cell.0, width: cell.1 - 2, ellipsis: column == 3) }
             let height = wrapped.map(\.count).max() ?? 1
             return (0..<height).map { line in
                 let parts = wrapped.enumerated().map { column, lines -> String in
                     let text = line < lines.count ? lines[line] : ""
                     let pad = String(repeating: " ", count: widths[column] - 2 - text.count)
-                    return " " + (column == 2 && rightAlignLast ? pad + text : text + pad) + " "
+                    return " " + (column == 2 ? pad + text : text + pad) + " "
                 }
                 return border + parts.joined(separator: border) + border
             }
         }
         var lines = ["Model: \"\(name)\""]
         lines.append(rule("┏", "━", "┳", "┓"))
-        lines += row(["Layer (type)", "Output Shape", "Param #"], rightAlignLast: true, border: "┃")
+        lines += row(["Layer (type)", "Output Shape", "Param #", "Connected to"].prefix(widths.count).map { $0 }, border: "┃")
         lines.append(rule("┡", "━", "╇", "┩"))
-        for (index, (layerName, layer)) in zip(layerNames, layers).enumerated() {
-            let shape = "(" + shapes[index].map { $0.map(String.init) ?? "None" }.joined(separator: ", ")
-                + (shapes[index].count == 1 ? ",)" : ")")
-            let type = Self.typeName(of: layer)
-            lines += row(["\(layerName) (\(type))", shape, Self.grouped(layer.parameterCount)], rightAlignLast: true, border: "│")
-            lines.append(index == layers.count - 1 ? rule("└", "─", "┴", "┘") : rule("├", "─", "┼", "┤"))
+        for (index, cells) in rows.enumerated() {
+            lines += row(cells, border: "│")
+            lines.append(index == rows.count - 1 ? rule("└", "─", "┴", "┘") : rule("├", "─", "┼", "┤"))
         }
         let total = parameterCount
         lines.append(" Total params: \(Self.grouped(total)) (\(Self.memorySize(total * 4)))")
@@ -52,8 +52,40 @@ extension Sequential {
         return lines.joined(separator: "\n")
     }
 
-    /// Word-wraps as rich does: at spaces, folding words longer than the line.
-    static func wrap(_ text: String, width: Int) -> [String] {
+    /// The model's name, the table's rows, and whether they have the "Connected to" column.
+    private func summaryRows() throws -> (String, [[String]], Bool) {
+        if let sequential = self as? Sequential {
+            let shapes = try sequential.layerOutputShapes()
+            let rows = zip(sequential.layerNames, sequential.layers).enumerated().map { index, entry in
+                ["\(entry.0) (\(Sequential.typeName(of: entry.1)))", Shape.keras(shapes[index]), Self.grouped(entry.1.parameterCount)]
+            }
+            return (sequential.name, rows, false)
+        }
+        guard let graph else {
+            throw RecurrentError.invalidArgument(
+                "summary: \(type(of: self)) is neither a Sequential nor a functional model (Model(inputs:outputs:)); print(model) lists its layers")
+        }
+        let callIndex = graph.callIndex
+        let rows = graph.operations.map { name, operation -> [String] in
+            let calls = graph.nodes.filter { $0.operation.object === operation.object }
+            var cells = [
+                "\(name) (\(operation.typeName))", Shape.keras([nil] + calls.last!.shape), Self.grouped(operation.module.parameterCount),
+            ]
+            if !graph.sequentialLike {
+                let sources = calls.flatMap(\.inputs).map { source in
+                    let sourceName = graph.operations.first { $0.operation.object === source.operation.object }!.name
+                    return "\(sourceName)[\(callIndex[ObjectIdentifier(source)]!)][0]"
+                }
+                cells.append(sources.isEmpty ? "-" : sources.joined(separator: ", "))
+            }
+            return cells
+        }
+        return (graph.name, rows, !graph.sequentialLike)
+    }
+
+    /// Word-wraps as rich does: at spaces, folding words longer than the line, or with
+    /// `ellipsis` cutting them short with "…" (as Keras's "Connected to" column does).
+    static func wrap(_ text: String, width: Int, ellipsis: Bool = false) -> [String] {
         var lines: [String] = [], current = ""
         for word in text.split(separator: " ", omittingEmptySubsequences: false).map(String.init) {
             if current.isEmpty {
@@ -63,6 +95,9 @@ extension Sequential {
             } else {
                 lines.append(current)
                 current = word
+            }
+            if ellipsis && current.count > width {
+                current = current.prefix(width - 1) + "…"
             }
             while current.count > width {
                 lines.append(String(current.prefix(width)))

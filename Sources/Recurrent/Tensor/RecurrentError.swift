@@ -30,6 +30,11 @@ public enum Shape {
         "[" + shape.map(String.init).joined(separator: ", ") + "]"
     }
 
+    /// As Keras prints a shape, nil as None: `(None, 10, 64)`, and `(None,)` for one axis.
+    public static func keras(_ shape: [Int?]) -> String {
+        "(" + shape.map { $0.map(String.init) ?? "None" }.joined(separator: ", ") + (shape.count == 1 ? ",)" : ")")
+    }
+
     /// Number of elements of a shape (1 for a scalar's empty shape).
     public static func count(_ shape: [Int]) -> Int {
         shape.reduce(1, *)
