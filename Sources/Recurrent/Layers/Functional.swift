@@ -199,7 +199,8 @@ struct FunctionalGraph {
         }
     }
 
-    func run(_ values: [Variable]) throws -> Variable {
+    /// The output for one batch per input; `firstInputMask` ([B, T]) masks the first input's padding.
+    func run(_ values: [Variable], firstInputMask: Tensor? = nil) throws -> Variable {
         guard values.count == inputs.count else {
             throw RecurrentError.invalidArgument("Model \"\(name)\" takes \(inputs.count) inputs, got \(values.count)")
         }
@@ -207,7 +208,7 @@ struct FunctionalGraph {
         for node in nodes {
             if case .input(let input) = node.operation {
                 let index = inputs.firstIndex { $0 === input }!
-                results[ObjectIdentifier(node)] = try node.operation.apply([(values[index], nil)])
+                results[ObjectIdentifier(node)] = (try input(values[index]), index == 0 ? firstInputMask : nil)
             } else {
                 results[ObjectIdentifier(node)] = try node.operation.apply(node.inputs.map { results[ObjectIdentifier($0)]! })
             }

@@ -31,6 +31,8 @@ open class Model: Layer, TrainingAware {
 
     /// Set by `Model(inputs:outputs:)`: the layers of a functional model.
     var graph: FunctionalGraph?
+    /// Where a `fit` in progress stands, for callbacks that back it up and resume it.
+    var fitProgress: FitProgress?
 
     public init() {}
 

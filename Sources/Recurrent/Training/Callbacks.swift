@@ -83,19 +83,35 @@ public final class EarlyStopping: Callback {
 
 /// Saves the model after each epoch, or only when `monitor` improves. `{epoch}` in the path
 /// becomes the epoch number (from 1). A `Sequential` is saved whole (architecture and
-/// weights); other models save their weights.
+/// weights); other models save their weights. With `saveBestOnly`, `restoreBest(into:)` (or
+/// `restoreBestAtEnd: true`, when fit ends) puts the best epoch's weights back in one call:
+/// Keras's `restore_best_weights` exists only on EarlyStopping and acts only when it stops early.
 public final class ModelCheckpoint: Callback {
     public let path: String
     public let monitor: String
     public let saveBestOnly: Bool
     public let mode: MonitorMode
+    public let restoreBestAtEnd: Bool
     public private(set) var best: Float?
+    /// The epoch (from 0) and the file of the last save.
+    public private(set) var savedEpoch: Int?, savedPath: String?
 
-    public init(path: String, monitor: String = "val_loss", saveBestOnly: Bool = false, mode: MonitorMode = .auto) {
+    public init(
+        path: String, monitor: String = "val_loss", saveBestOnly: Bool = false, mode: MonitorMode = .auto,
+        restoreBestAtEnd: Bool = false
+    ) {
         self.path = path
         self.monitor = monitor
         self.saveBestOnly = saveBestOnly
         self.mode = mode
+        self.restoreBestAtEnd = restoreBestAtEnd
+    }
+
+    public func onTrainBegin(model: Model) throws {
+        if restoreBestAtEnd && !saveBestOnly {
+            throw RecurrentError.invalidArgument("ModelCheckpoint: restoreBestAtEnd needs saveBestOnly: true")
+        }
+        (best, savedEpoch, savedPath) = (nil, nil, nil)
     }
 
     public func onEpochEnd(_ epoch: Int, logs: [String: Float], model: Model) throws {
@@ -112,6 +128,17 @@ public final class ModelCheckpoint: Callback {
         } else {
             try model.saveWeights(to: target)
         }
+        (savedEpoch, savedPath) = (epoch, target)
+    }
+
+    public func onTrainEnd(model: Model) throws {
+        if restoreBestAtEnd { try restoreBest(into: model) }
+    }
+
+    /// Loads the weights of the last save (with `saveBestOnly`, the best epoch's) into `model`.
+    public func restoreBest(into model: Model) throws {
+        guard let savedPath else { throw RecurrentError.invalidArgument("ModelCheckpoint: nothing saved yet to restore") }
+        try model.loadWeights(from: savedPath)
     }
 }
 
@@ -158,4 +185,13 @@ public final class LambdaCallback: Callback {
 
     public func onEpochEnd(_ epoch: Int, logs: [String: Float], model: Model) throws { try epochEnd?(epoch, logs) }
     public func onBatchEnd(_ batch: Int, logs: [String: Float], model: Model) throws { try batchEnd?(batch, logs) }
+}
+
+/// Where a `fit` stands between epochs: the next epoch to run and the shuffling stream. A
+/// callback that restores a backup at the start of training moves both on.
+final class FitProgress {
+    var nextEpoch = 0
+    var generator: SeededGenerator
+
+    init(generator: SeededGenerator) { self.generator = generator }
 }

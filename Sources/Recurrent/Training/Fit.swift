@@ -69,13 +69,14 @@ extension Model {
     public func fit(
         _ x: Tensor, _ y: Tensor, batchSize: Int = 32, epochs: Int = 1, verbose: Verbosity = .auto,
         callbacks: [Callback] = [], validationSplit: Float = 0, validationData: (x: Tensor, y: Tensor)? = nil,
-        shuffle: Bool = true, classWeight: [Int: Float]? = nil, sampleWeight: Tensor? = nil, bucketing: Bool = false,
-        seed: UInt64? = nil
+        shuffle: Bool = true, classWeight: [Int: Float]? = nil, sampleWeight: Tensor? = nil, lengths: [Int]? = nil,
+        validationLengths: [Int]? = nil, bucketing: Bool = false, seed: UInt64? = nil
     ) throws -> History {
         try fit(
             [x], y, batchSize: batchSize, epochs: epochs, verbose: verbose, callbacks: callbacks,
             validationSplit: validationSplit, validationData: validationData.map { (x: [$0.x], y: $0.y) },
-            shuffle: shuffle, classWeight: classWeight, sampleWeight: sampleWeight, bucketing: bucketing, seed: seed)
+            shuffle: shuffle, classWeight: classWeight, sampleWeight: sampleWeight, lengths: lengths,
+            validationLengths: validationLengths, bucketing: bucketing, seed: seed)
     }
 
     /// `fit` for a model of several inputs: one tensor per input, all with the same number of rows.
@@ -83,11 +84,15 @@ extension Model {
     public func fit(
         _ x: [Tensor], _ y: Tensor, batchSize: Int = 32, epochs: Int = 1, verbose: Verbosity = .auto,
         callbacks: [Callback] = [], validationSplit: Float = 0, validationData: (x: [Tensor], y: Tensor)? = nil,
-        shuffle: Bool = true, classWeight: [Int: Float]? = nil, sampleWeight: Tensor? = nil, bucketing: Bool = false,
-        seed: UInt64? = nil
+        shuffle: Bool = true, classWeight: [Int: Float]? = nil, sampleWeight: Tensor? = nil, lengths: [Int]? = nil,
+        validationLengths: [Int]? = nil, bucketing: Bool = false, seed: UInt64? = nil
     ) throws -> History {
         let settings = try requireCompiled()
         let count = try checkDataset(x, y, role: "training data")
+        try checkLengths(lengths, x, role: "fit lengths")
+        if lengths != nil && bucketing {
+            throw RecurrentError.invalidArgument("fit: bucketing finds the lengths from the masking first layer; give lengths or bucketing, not both")
+        }
         guard batchSize > 0 else { throw RecurrentError.invalidArgument("fit: batchSize must be positive, got \(batchSize)") }
         guard epochs >= 0 else { throw RecurrentError.invalidArgument("fit: epochs must be ≥ 0, got \(epochs)") }
         guard (0..<1).contains(validationSplit) else {
@@ -100,11 +105,19 @@ extension Model {
             throw RecurrentError.invalidArgument("fit: validationSplit \(validationSplit) leaves no training examples")
         }
         var validation = validationData
+        var heldOutLengths = validationLengths
         if validation == nil && heldOut > 0 {
             let rows = Array(trainCount..<count)
             validation = (try x.map { try $0.rows(at: rows) }, try y.rows(at: rows))
+            heldOutLengths = lengths.map { Array($0[trainCount...]) }
         }
-        if let validation { _ = try checkDataset(validation.x, validation.y, role: "validation data") }
+        if let validation {
+            _ = try checkDataset(validation.x, validation.y, role: "validation data")
+            try checkLengths(heldOutLengths, validation.x, role: "fit validationLengths")
+        }
+        if validationLengths != nil && validationData == nil {
+            throw RecurrentError.invalidArgument("fit: validationLengths given without validationData")
+        }
         if classWeight != nil && sampleWeight != nil {
             throw RecurrentError.invalidArgument("fit: give classWeight or sampleWeight, not both (as Keras)")
         }
@@ -114,19 +127,21 @@ extension Model {
         (self as? Sequential)?.bucketedSteps = bucketing
         defer { (self as? Sequential)?.bucketedSteps = false }
 
-        var generator = seed.map(SeededGenerator.init(seed:)) ?? GlobalGenerator.shared.split()
+        let run = FitProgress(generator: seed.map(SeededGenerator.init(seed:)) ?? GlobalGenerator.shared.split())
+        fitProgress = run
+        defer { fitProgress = nil }
         let steps = (trainCount + batchSize - 1) / batchSize
         let progress = ProgressBar(steps: steps, verbosity: verbose, write: progressWriter)
         var history = History()
         stopTraining = false
         try prepareOptimizer(settings.optimizer, firstBatch: x.map { try $0.rows(at: Array(0..<min(batchSize, trainCount))) })
         for callback in callbacks { try callback.onTrainBegin(model: self) }
-        for epoch in 0..<epochs {
+        for epoch in run.nextEpoch..<max(epochs, run.nextEpoch) {
             for callback in callbacks { try callback.onEpochBegin(epoch, model: self) }
             progress.begin(epoch: epoch, of: epochs)
             var order = Array(0..<trainCount)
-            if shuffle { order.shuffle(using: &generator) }
-            if let spans { order = Self.bucketed(order, spans: spans, batchSize: batchSize, shuffle: shuffle, generator: &generator) }
+            if shuffle { order.shuffle(using: &run.generator) }
+            if let spans { order = Self.bucketed(order, spans: spans, batchSize: batchSize, shuffle: shuffle, generator: &run.generator) }
             var tracker = LogTracker(settings: settings)
             isTraining = true
             defer { isTraining = false }
@@ -140,7 +155,7 @@ extension Model {
                 }
                 let target = try y.rows(at: rows)
                 settings.optimizer.zeroGradients()
-                let prediction = try self(inputs)
+                let prediction = try forward(inputs, lengths: lengths.map { l in rows.map { l[$0] } })
                 let loss = try weights.map { w in
                     try settings.loss.weighted(prediction, target, weights: rows.map { w[$0] })
                 } ?? settings.loss(prediction, target)
@@ -152,9 +167,11 @@ extension Model {
                 if stopTraining { break }  // a callback ended training mid-epoch (TerminateOnNaN)
             }
             isTraining = false
+            run.nextEpoch = epoch + 1
             var logs = tracker.logs
             if let validation {
-                logs += try evaluateLogs(validation.x, validation.y, batchSize: batchSize).map { ("val_" + $0.0, $0.1) }
+                logs += try evaluateLogs(validation.x, validation.y, batchSize: batchSize, lengths: heldOutLengths)
+                    .map { ("val_" + $0.0, $0.1) }
             }
             progress.end(logs: logs)
             history.append(epoch: epoch, logs: logs)
@@ -168,28 +185,35 @@ extension Model {
     }
 
     /// The loss and metrics on a dataset, without training (Keras's `evaluate`).
-    public func evaluate(_ x: Tensor, _ y: Tensor, batchSize: Int = 32, verbose: Verbosity = .silent) throws -> [String: Float] {
-        try evaluate([x], y, batchSize: batchSize, verbose: verbose)
+    public func evaluate(
+        _ x: Tensor, _ y: Tensor, batchSize: Int = 32, lengths: [Int]? = nil, verbose: Verbosity = .silent
+    ) throws -> [String: Float] {
+        try evaluate([x], y, batchSize: batchSize, lengths: lengths, verbose: verbose)
     }
 
-    public func evaluate(_ x: [Tensor], _ y: Tensor, batchSize: Int = 32, verbose: Verbosity = .silent) throws -> [String: Float] {
+    public func evaluate(
+        _ x: [Tensor], _ y: Tensor, batchSize: Int = 32, lengths: [Int]? = nil, verbose: Verbosity = .silent
+    ) throws -> [String: Float] {
         _ = try requireCompiled()
         _ = try checkDataset(x, y, role: "evaluation data")
+        try checkLengths(lengths, x, role: "evaluate lengths")
         guard batchSize > 0 else { throw RecurrentError.invalidArgument("evaluate: batchSize must be positive, got \(batchSize)") }
-        let logs = try evaluateLogs(x, y, batchSize: batchSize)
+        let logs = try evaluateLogs(x, y, batchSize: batchSize, lengths: lengths)
         if verbose.resolved != .silent {
             progressWriter(ProgressBar.counter(1, 1) + ProgressBar.format(logs) + "\n")
         }
         return Dictionary(uniqueKeysWithValues: logs)
     }
 
-    /// The model's outputs for every row of `x`, computed in batches without gradients.
-    public func predict(_ x: Tensor, batchSize: Int = 32) throws -> Tensor {
-        try predict([x], batchSize: batchSize)
+    /// The model's outputs for every row of `x`, computed in batches without gradients; with
+    /// `lengths`, example b's steps from `lengths[b]` on are padding (masked).
+    public func predict(_ x: Tensor, batchSize: Int = 32, lengths: [Int]? = nil) throws -> Tensor {
+        try predict([x], batchSize: batchSize, lengths: lengths)
     }
 
-    public func predict(_ x: [Tensor], batchSize: Int = 32) throws -> Tensor {
+    public func predict(_ x: [Tensor], batchSize: Int = 32, lengths: [Int]? = nil) throws -> Tensor {
         let count = try checkInputs(x, role: "prediction input")
+        try checkLengths(lengths, x, role: "predict lengths")
         guard batchSize > 0 else { throw RecurrentError.invalidArgument("predict: batchSize must be positive, got \(batchSize)") }
         let wasTraining = isTraining
         isTraining = false
@@ -197,7 +221,7 @@ extension Model {
         return try withoutGradients {
             let outputs = try stride(from: 0, to: count, by: batchSize).map { start in
                 let rows = Array(start..<min(start + batchSize, count))
-                return try self(try x.map { Variable(try $0.rows(at: rows)) }).value
+                return try forward(try x.map { Variable(try $0.rows(at: rows)) }, lengths: lengths.map { l in rows.map { l[$0] } }).value
             }
             return outputs.count == 1 ? outputs[0] : try Tensor.concatenate(outputs, axis: 0)
         }
@@ -234,6 +258,34 @@ extension Model {
         return first.shape[0]
     }
 
+    /// Per-example lengths: one per example of the first input, each in 1...steps.
+    private func checkLengths(_ lengths: [Int]?, _ x: [Tensor], role: String) throws {
+        guard let lengths else { return }
+        guard self is Sequential || graph != nil else {
+            throw RecurrentError.invalidArgument(
+                "\(role): lengths mask a Sequential or functional model's first input; \(type(of: self)) takes masks in its own callAsFunction")
+        }
+        guard x[0].rank >= 2 else {
+            throw RecurrentError.invalidArgument("\(role): lengths need inputs with a time axis, got shape \(Shape.describe(x[0].shape))")
+        }
+        guard lengths.count == x[0].shape[0] else {
+            throw RecurrentError.invalidArgument("\(role): \(lengths.count) lengths for \(x[0].shape[0]) examples")
+        }
+        let steps = x[0].shape[1]
+        if let bad = lengths.firstIndex(where: { !(1...steps).contains($0) }) {
+            throw RecurrentError.invalidArgument("\(role): example \(bad) has length \(lengths[bad]), outside 1...\(steps) (the input's steps)")
+        }
+    }
+
+    /// The model on a batch; with lengths, the first input's steps from each example's length on are masked.
+    func forward(_ inputs: [Variable], lengths: [Int]?) throws -> Variable {
+        guard let lengths else { return try self(inputs) }
+        let steps = inputs[0].shape[1]
+        let mask = try Tensor(shape: [lengths.count, steps], scalars: lengths.flatMap { length in (0..<steps).map { $0 < length ? 1 : 0 } })
+        if let sequential = self as? Sequential { return try sequential.call(inputs[0], mask: mask).output }
+        return try graph!.run(inputs, firstInputMask: mask)
+    }
+
     /// Builds a model whose layers infer their sizes, then gives an empty optimizer the parameters.
     private func prepareOptimizer(_ optimizer: Optimizer, firstBatch: [Tensor]) throws {
         guard optimizer.parameters.isEmpty else { return }
@@ -243,7 +295,7 @@ extension Model {
         optimizer.parameters = parameters()
     }
 
-    func evaluateLogs(_ x: [Tensor], _ y: Tensor, batchSize: Int) throws -> [(String, Float)] {
+    func evaluateLogs(_ x: [Tensor], _ y: Tensor, batchSize: Int, lengths: [Int]? = nil) throws -> [(String, Float)] {
         let settings = try requireCompiled()
         let count = x[0].shape[0]
         var tracker = LogTracker(settings: settings)
@@ -254,7 +306,7 @@ extension Model {
             for start in stride(from: 0, to: count, by: batchSize) {
                 let rows = Array(start..<min(start + batchSize, count))
                 let target = try y.rows(at: rows)
-                let prediction = try self(try x.map { Variable(try $0.rows(at: rows)) })
+                let prediction = try forward(try x.map { Variable(try $0.rows(at: rows)) }, lengths: lengths.map { l in rows.map { l[$0] } })
                 let loss = try settings.loss(prediction, target)
                 try tracker.add(loss: loss.value.scalar, prediction: prediction.value, target: target, examples: rows.count)
             }
@@ -262,7 +314,6 @@ extension Model {
         return tracker.logs
     }
 
-    /// One weight per example from its class: the label, or the index of the largest entry of a one-hot row.
     /// One finite, non-negative weight per example from `sampleWeight` ([N] or [N, 1]).
     private func exampleWeights(_ sampleWeight: Tensor, count: Int) throws -> [Float] {
         guard sampleWeight.shape == [count] || sampleWeight.shape == [count, 1] else {
@@ -276,6 +327,7 @@ extension Model {
         return weights
     }
 
+    /// One weight per example from its class: the label, or the index of the largest entry of a one-hot row.
     private func exampleWeights(_ y: Tensor, classWeight: [Int: Float], loss: Loss) throws -> [Float] {
         let rows = y.shape[0], width = rows == 0 ? 0 : y.count / rows
         let oneHot: Bool

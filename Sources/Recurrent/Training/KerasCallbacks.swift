@@ -140,3 +140,71 @@ public final class CSVLogger: Callback {
         return "\(d)"
     }
 }
+
+/// Backs training up at the end of every epoch and, when `fit` starts again after an
+/// interruption, resumes it from the backup (Keras's `BackupAndRestore`): the weights, the
+/// optimizer's state and learning rate, the next epoch and the shuffling stream, so that the
+/// resumed run continues as the uninterrupted one would (dropout streams are not part of it).
+/// A run that ends normally deletes its backup.
+public final class BackupAndRestore: Callback {
+    public let backupDirectory: String
+    public let deleteCheckpoint: Bool
+    /// The epoch (from 0) the last `fit` resumed at, if it resumed.
+    public private(set) var resumedAtEpoch: Int?
+
+    public init(backupDirectory: String, deleteCheckpoint: Bool = true) {
+        self.backupDirectory = backupDirectory
+        self.deleteCheckpoint = deleteCheckpoint
+    }
+
+    var file: String { (backupDirectory as NSString).appendingPathComponent("backup.safetensors") }
+
+    public func onTrainBegin(model: Model) throws {
+        resumedAtEpoch = nil
+        guard FileManager.default.fileExists(atPath: file) else { return }
+        let (tensors, metadata) = try SafeTensors.read(path: file)
+        guard let progress = model.fitProgress, let optimizer = model.compiled?.optimizer,
+            let epoch = metadata["next_epoch"].flatMap(Int.init), epoch >= 0,
+            let rate = metadata["learning_rate"].flatMap(Float.init),
+            let words = metadata["generator"]?.split(separator: " ").compactMap({ UInt64($0) }), words.count == 4
+        else {
+            throw RecurrentError.file(path: file, problem: "not a BackupAndRestore backup (next_epoch, learning_rate, generator)")
+        }
+        func part(_ prefix: String) -> [String: Tensor] {
+            Dictionary(uniqueKeysWithValues: tensors.compactMap { key, value in
+                key.hasPrefix(prefix) ? (String(key.dropFirst(prefix.count)), value) : nil
+            })
+        }
+        do {
+            try model.loadStateDict(part("model."))
+            try optimizer.loadStateDict(part("optimizer."))
+        } catch {
+            throw RecurrentError.file(path: file, problem: "the backup does not fit this model: \(error)")
+        }
+        optimizer.learningRate = rate
+        progress.nextEpoch = epoch
+        progress.generator.stateWords = words
+        resumedAtEpoch = epoch
+    }
+
+    public func onEpochEnd(_ epoch: Int, logs: [String: Float], model: Model) throws {
+        guard let progress = model.fitProgress, let optimizer = model.compiled?.optimizer else { return }
+        try FileManager.default.createDirectory(atPath: backupDirectory, withIntermediateDirectories: true)
+        var tensors: [String: Tensor] = [:]
+        for (name, value) in model.stateDict() { tensors["model." + name] = value }
+        for (name, value) in optimizer.stateDict() { tensors["optimizer." + name] = value }
+        let metadata = [
+            "next_epoch": String(progress.nextEpoch), "learning_rate": String(optimizer.learningRate),
+            "generator": progress.generator.stateWords.map(String.init).joined(separator: " "),
+        ]
+        try SafeTensors.write(tensors, metadata: metadata, to: file)
+    }
+
+    public func onTrainEnd(model: Model) throws {
+        guard deleteCheckpoint, FileManager.default.fileExists(atPath: file) else { return }
+        try FileManager.default.removeItem(atPath: file)
+        if (try? FileManager.default.contentsOfDirectory(atPath: backupDirectory))?.isEmpty == true {
+            try? FileManager.default.removeItem(atPath: backupDirectory)
+        }
+    }
+}
