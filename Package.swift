@@ -11,6 +11,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
     ],
     targets: [
         .target(name: "CRecurrentKernels"),
@@ -23,6 +24,7 @@ let package = Package(
                 "Recurrent", "RecurrentExamples", "RecurrentTasks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "recurrent-bench", dependencies: ["Recurrent", "CRecurrentKernels"]),
+        .testTarget(name: "DocumentationTests", dependencies: ["Recurrent", "RecurrentTasks"]),
         .testTarget(
             name: "RecurrentTests", dependencies: ["Recurrent", "RecurrentExamples", "RecurrentTasks"], resources: [.copy("Fixtures")]),
     ]

@@ -361,6 +361,73 @@ class Seq2Seq(torch.nn.Module):
         return self.head(output)
 
 
+# The PyTorch tutorial's four modules, as the DocC tutorial "From PyTorch" writes them (the first
+# is the tutorial's `SimpleRNN`, renamed because the library has a layer of that name).
+class SimpleRNNModel(torch.nn.Module):
+    def __init__(self, input_size, hidden_size, output_size):
+        super().__init__()
+        self.rnn = torch.nn.RNN(input_size, hidden_size, batch_first=True)
+        self.fc = torch.nn.Linear(hidden_size, output_size)
+
+    def forward(self, x):
+        out, _ = self.rnn(x)
+        return self.fc(out[:, -1, :])
+
+
+class MultiLayerRNN(torch.nn.Module):
+    def __init__(self, input_size, hidden_size, num_layers, output_size):
+        super().__init__()
+        self.num_layers, self.hidden_size = num_layers, hidden_size
+        self.rnn = torch.nn.RNN(input_size, hidden_size, num_layers, batch_first=True)
+        self.fc = torch.nn.Linear(hidden_size, output_size)
+
+    def forward(self, x):
+        h0 = torch.zeros(self.num_layers, x.size(0), self.hidden_size)
+        out, _ = self.rnn(x, h0)
+        return self.fc(out[:, -1, :])
+
+
+class RNNWithCell(torch.nn.Module):
+    def __init__(self, input_size, hidden_size, output_size):
+        super().__init__()
+        self.hidden_size = hidden_size
+        self.cell = torch.nn.RNNCell(input_size, hidden_size)
+        self.fc = torch.nn.Linear(hidden_size, output_size)
+
+    def forward(self, x):
+        h = torch.zeros(x.size(0), self.hidden_size)
+        for t in range(x.size(1)):
+            h = self.cell(x[:, t, :], h)
+        return self.fc(h)
+
+
+class MultiLayerRNNCell(torch.nn.Module):
+    def __init__(self, input_size, hidden_size, num_layers, output_size):
+        super().__init__()
+        self.hidden_size = hidden_size
+        self.cells = torch.nn.ModuleList(
+            [torch.nn.RNNCell(input_size if i == 0 else hidden_size, hidden_size) for i in range(num_layers)])
+        self.fc = torch.nn.Linear(hidden_size, output_size)
+
+    def forward(self, x):
+        h = [torch.zeros(x.size(0), self.hidden_size) for _ in self.cells]
+        for t in range(x.size(1)):
+            inp = x[:, t, :]
+            for i, cell in enumerate(self.cells):
+                h[i] = cell(inp, h[i])
+                inp = h[i]
+        return self.fc(h[-1])
+
+
+SEED_MODULES = {  # name -> constructor source, evaluated with the classes above
+    "simple_rnn_model": "SimpleRNNModel(10, 20, 1)",
+    "multi_layer_rnn": "MultiLayerRNN(10, 20, 2, 1)",
+    "rnn_with_cell": "RNNWithCell(10, 20, 1)",
+    "multi_layer_rnn_cell": "MultiLayerRNNCell(10, 20, 3, 1)",
+    "sequential": "torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 8), torch.nn.Tanh(), "
+                  "torch.nn.Linear(8, 1), torch.nn.Sigmoid())",
+}
+
 REPRS = {  # name -> source, evaluated with nn = torch.nn
     "rnn": "nn.RNN(10, 20, num_layers=3, batch_first=True)",
     "lstm": "nn.LSTM(10, 20)",
@@ -371,6 +438,7 @@ REPRS = {  # name -> source, evaluated with nn = torch.nn
     "linear": "nn.Linear(32, 3)",
     "embedding": "nn.Embedding(50, 8, padding_idx=0)",
     "dropout": "nn.Dropout(p=0.5)",
+    "module_list": "nn.ModuleList([nn.Linear(4, 4) for _ in range(3)] + [nn.Linear(4, 2)])",
 }
 
 
@@ -414,6 +482,20 @@ def torch_fixtures():
     metadata["repr.seq2seq"] = repr(seq2seq)
     metadata["count.seq2seq"] = str(count(seq2seq))
 
+    for name, source_text in SEED_MODULES.items():
+        torch.manual_seed(seed_of(name))
+        module = eval(source_text, globals()).eval()
+        x = torch.randn(3, 5, 10) if name != "sequential" else torch.randn(3, 4)
+        with torch.no_grad():
+            y = module(x)
+        for key, value in module.state_dict().items():
+            tensors[f"{name}.{key}"] = value
+        tensors[f"{name}.x"] = x
+        tensors[f"{name}.y"] = y
+        metadata[f"repr.{name}"] = repr(module)
+        metadata[f"count.{name}"] = str(count(module))
+    metadata["seed_modules"] = json.dumps(SEED_MODULES)
+
     for name, source_text in REPRS.items():
         module = eval(source_text, {"nn": torch.nn})
         metadata[f"repr.{name}"] = repr(module)
@@ -423,7 +505,7 @@ def torch_fixtures():
     metadata["torch_version"] = torch.__version__
     tensors = {k: v.detach().contiguous().to(torch.float32) for k, v in tensors.items()}
     write_fixture(save_torch, tensors, metadata, os.path.join(OUT_DIR, "torch_models.safetensors"),
-                  "2 torch modules")
+                  f"{2 + len(SEED_MODULES)} torch modules")
 
 
 def main():

@@ -38,6 +38,18 @@ public final class Sequential: Model, MaskAware {
         for layer in layers { add(layer) }
     }
 
+    /// PyTorch face: `nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))`. Layers are
+    /// named by position, as PyTorch names them (`0.weight`, `2.bias`).
+    public init(_ first: any Layer, _ rest: any Layer...) {
+        name = "sequential"
+        namesByPosition = true
+        super.init()
+        for layer in [first] + rest { add(layer) }
+    }
+
+    /// Set by the PyTorch-style initialiser: layers are named "0", "1", … instead of Keras's names.
+    private var namesByPosition = false
+
     /// Appends a layer (`model.add(...)`). An `Input` first in line declares the input shape.
     public func add(_ layer: any Layer) {
         if let input = layer as? Input, layers.isEmpty, inputShape == nil {
@@ -45,7 +57,8 @@ public final class Sequential: Model, MaskAware {
             inputDeclared = true
             return
         }
-        layerNames.append(Self.uniqueName(Self.snakeCase(Self.typeName(of: layer)), taken: layerNames))
+        layerNames.append(
+            namesByPosition ? String(layers.count) : Self.uniqueName(Self.snakeCase(Self.typeName(of: layer)), taken: layerNames))
         layers.append(layer)
     }
 

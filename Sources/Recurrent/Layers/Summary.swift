@@ -177,20 +177,24 @@ extension Model: CustomStringConvertible {
     /// print as a `ModuleList`.
     public var description: String {
         var lines = ["\(self is Sequential ? "Sequential" : String(describing: type(of: self)))("]
-        var listOpen: String?
-        for (name, module) in children {
+        var index = 0
+        let children = children
+        while index < children.count {
+            let (name, module) = children[index]
             let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
-            let inList = parts.count == 2 && Int(parts[1]) != nil
-            if listOpen != nil && (!inList || parts[0] != listOpen) { lines.append("  )"); listOpen = nil }
-            let text = String(describing: module).replacingOccurrences(of: "\n", with: "\n  ")
-            if inList {
-                if listOpen == nil { lines.append("  (\(parts[0])): ModuleList("); listOpen = parts[0] }
-                lines.append("    (\(parts[1])): " + text.replacingOccurrences(of: "\n", with: "\n  "))
-            } else {
-                lines.append("  (\(name)): " + text)
+            if parts.count == 2, Int(parts[1]) != nil {
+                // An array property: its entries are named "list.0", "list.1", ….
+                var entries: [any Module] = []
+                while index < children.count, children[index].name == "\(parts[0]).\(entries.count)" {
+                    entries.append(children[index].module)
+                    index += 1
+                }
+                lines.append("  (\(parts[0])): " + moduleListDescription(entries).replacingOccurrences(of: "\n", with: "\n  "))
+                continue
             }
+            lines.append("  (\(name)): " + String(describing: module).replacingOccurrences(of: "\n", with: "\n  "))
+            index += 1
         }
-        if listOpen != nil { lines.append("  )") }
         lines.append(")")
         return lines.joined(separator: "\n")
     }
