@@ -111,8 +111,7 @@ import Testing
               (embedding): Embedding(20, 4, padding_idx=0)
               (lstm): LSTM(4, 6, num_layers=2, batch_first=True)
               (cells): ModuleList(
-                (0): GRUCell(2, 2)
-                (1): GRUCell(2, 2)
+                (0-1): 2 x GRUCell(2, 2)
               )
               (fc): Linear(in_features=6, out_features=3, bias=True)
               (dropout): Dropout(p=0.1, inplace=False)

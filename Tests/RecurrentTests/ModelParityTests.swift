@@ -171,6 +171,7 @@ import Testing
             "linear": Dense(inputSize: 32, units: 3, initializer: .pytorch),
             "embedding": Embedding(numEmbeddings: 50, embeddingDim: 8, paddingIdx: 0),
             "dropout": Dropout(p: 0.5),
+            "module_list": ModuleList([Linear(4, 4), Linear(4, 4), Linear(4, 4), Linear(4, 2)]),
         ]
         for (name, module) in modules {
             #expect(String(describing: module) == metadata["repr.\(name)"], "\(name)")

@@ -242,25 +242,3 @@ import Testing
         #expect(message == "error: /no/such.csv: cannot be read (no such file)\n")
     }
 }
-
-/// The README's library snippet, as written there (with a scratch directory for "vowels").
-@Suite struct ReadmeSnippetTests {
-    @Test func trainAndEvaluateAsTheReadmeShows() throws {
-        let previous = FileManager.default.currentDirectoryPath
-        let scratch = NSTemporaryDirectory() + "recurrent-readme-\(ProcessInfo.processInfo.processIdentifier)"
-        try FileManager.default.createDirectory(atPath: scratch + "/data", withIntermediateDirectories: true)
-        try? FileManager.default.removeItem(atPath: scratch + "/data/japanese_vowels.csv")
-        try FileManager.default.copyItem(atPath: TaskTests.data("japanese_vowels.csv"), toPath: scratch + "/data/japanese_vowels.csv")
-        _ = FileManager.default.changeCurrentDirectoryPath(scratch)
-        defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
-
-        var options = TaskOptions(task: .classifySequences, dataPath: "data/japanese_vowels.csv")
-        (options.idColumn, options.stepColumn, options.labelColumn) = ("series", "t", "speaker")
-        options.epochs = 3   // not in the README: keeps the debug-build test short
-        let run = try Tasks.train(options, out: "vowels")
-        print(run.report?.text ?? "no test part")
-        let again = try Tasks.evaluate(model: "vowels", data: "data/japanese_vowels.csv")
-        #expect(again.headlines.first?.metric == "accuracy")
-        #expect(try #require(again.headlines.first).beatsBaseline)
-    }
-}

@@ -138,35 +138,3 @@ import Testing
         #expect(noGrad { GradientMode.isEnabled } == false)
     }
 }
-
-/// The README's PyTorch loop, as printed there (until the snippets live in a test target of
-/// their own): it compiles, and a few steps bring the loss down.
-@Suite struct ReadmePyTorchLoopTests {
-    final class TextClassifier: Model {
-        let embedding = Embedding(numEmbeddings: 31, embeddingDim: 16, paddingIdx: 0)
-        let lstm = LSTM(inputSize: 16, hiddenSize: 32, batchFirst: true)
-        let fc = Linear(32, 3)
-        override func callAsFunction(_ x: Variable) throws -> Variable {
-            let (out, _) = try lstm.forward(try embedding(x))
-            return try fc(try out[.all, -1, .all])
-        }
-    }
-
-    @Test func loopTrains() throws {
-        try withRandomSeed(0) {
-            let model = TextClassifier()
-            let (criterion, optimizer) = (CrossEntropyLoss(), Adam(model.parameters(), lr: 1e-2))
-            let x = try Tensor.randint(1, 31, [32, 10]), y = try Tensor.randint(0, 3, [32])
-            var losses: [Float] = []
-            for _ in 0..<20 {
-                optimizer.zeroGradients()
-                let loss = try criterion(try model(Variable(x)), y)
-                try loss.backward()
-                try optimizer.step()
-                losses.append(try loss.item())
-            }
-            #expect(losses.last! < losses.first! / 2, "\(losses)")
-            #expect(String(describing: model).contains("(fc): Linear(in_features=32, out_features=3, bias=True)"))
-        }
-    }
-}
