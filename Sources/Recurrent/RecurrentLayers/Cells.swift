@@ -112,25 +112,39 @@ public final class GRUCell: RecurrentCell {
 
 /// Keras's per-gate dropout masks for one sequence, constant over its steps: gate g's product
 /// takes x ⊙ input[g] ([B, I]) and h ⊙ recurrent[g] ([B, S]).
-struct GateMasks {
+public struct GateMasks {
     var input: [Variable]? = nil
     var recurrent: [Variable]? = nil
+
+    public init() {}
+
+    init(input: [Variable]?, recurrent: [Variable]?) {
+        self.input = input
+        self.recurrent = recurrent
+    }
 }
 
-enum CellStep {
+/// Sees a step's intermediate values by name: "a" (SimpleRNN's pre-activation), "i", "f", "g",
+/// "o", "c" (LSTM), "r", "z", "n" (GRU). The unroller reads the gates through it.
+public typealias CellObserver = (_ name: String, _ value: Variable) -> Void
+
+public enum CellStep {
     /// h' = act(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh).
-    static func simpleRNN(
-        _ p: DirectionParameters, _ x: Variable, _ h: Variable, activation: ActivationFunction, masks: GateMasks = GateMasks()
+    public static func simpleRNN(
+        _ p: DirectionParameters, _ x: Variable, _ h: Variable, activation: ActivationFunction, masks: GateMasks = GateMasks(),
+        observe: CellObserver? = nil
     ) throws -> Variable {
         let input = try side(x, p.weightIH, p.biasIH, gates: 1, masks: masks.input)
         let hidden = try side(h, p.weightHH, p.biasHH, gates: 1, masks: masks.recurrent)
-        return try activation(try input[0] + hidden[0])
+        let a = try input[0] + hidden[0]
+        observe?("a", a)
+        return try activation(a)
     }
 
     /// Gates i, f, g, o; c' = f⊙c + i⊙g; h' = o⊙act(c'), projected by W_hr when there is one.
-    static func lstm(
+    public static func lstm(
         _ p: DirectionParameters, _ x: Variable, _ h: Variable, _ c: Variable, activation: ActivationFunction = .tanh,
-        recurrentActivation: ActivationFunction = .sigmoid, masks: GateMasks = GateMasks()
+        recurrentActivation: ActivationFunction = .sigmoid, masks: GateMasks = GateMasks(), observe: CellObserver? = nil
     ) throws -> (h: Variable, c: Variable) {
         let input = try side(x, p.weightIH, p.biasIH, gates: 4, masks: masks.input)
         let hidden = try side(h, p.weightHH, p.biasHH, gates: 4, masks: masks.recurrent)
@@ -138,6 +152,7 @@ enum CellStep {
         let i = try recurrentActivation(a[0]), f = try recurrentActivation(a[1])
         let g = try activation(a[2]), o = try recurrentActivation(a[3])
         let cNext = try (try f * c) + (try i * g)
+        if let observe { for (name, value) in [("i", i), ("f", f), ("g", g), ("o", o), ("c", cNext)] { observe(name, value) } }
         var hNext = try o * activation(cNext)
         if let weightHR = p.weightHR { hNext = try hNext.matmul(weightHR, transposeOther: true) }
         return (hNext, cNext)
@@ -145,9 +160,9 @@ enum CellStep {
 
     /// Gates r, z, n; h' = (1 − z)⊙n + z⊙h, with n = act(x_n + r⊙(h·W_hnᵀ + b_hn)) (reset
     /// after) or act(x_n + (r⊙h)·W_hnᵀ + b_hn) (reset before, the classic form).
-    static func gru(
+    public static func gru(
         _ p: DirectionParameters, _ x: Variable, _ h: Variable, resetAfter: Bool, activation: ActivationFunction = .tanh,
-        recurrentActivation: ActivationFunction = .sigmoid, masks: GateMasks = GateMasks()
+        recurrentActivation: ActivationFunction = .sigmoid, masks: GateMasks = GateMasks(), observe: CellObserver? = nil
     ) throws -> Variable {
         let H = p.weightHH.shape[1]
         let input = try side(x, p.weightIH, p.biasIH, gates: 3, masks: masks.input)
@@ -169,6 +184,7 @@ enum CellStep {
             if let b { candidate = try candidate + b[1] }
             n = try activation(try input[2] + candidate)
         }
+        if let observe { for (name, value) in [("r", r), ("z", z), ("n", n)] { observe(name, value) } }
         // (1 − z)⊙n + z⊙h = n + z⊙(h − n)
         return try n + (try z * (try h - n))
     }
