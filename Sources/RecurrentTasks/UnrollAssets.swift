@@ -339,12 +339,12 @@ enum UnrollAssets {
         box.appendChild(tb);
       } else if (M.head === "sequence") {
         $("outputsTitle").textContent = "Class probabilities on the input up to each step";
-        const W = Math.max(300, 20 + M.T * 12), Hh = 150, s = svg(W, Hh + 30, box);
+        const W = Math.max(300, 20 + M.T * 12), Hh = 150, legendRows = Math.ceil(M.labels.length / 6), s = svg(W, Hh + 16 + legendRows * 14, box);
         const colours = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000"];
         M.labels.forEach((label, k) => {
           const pts = rows.map((p, i) => `${20 + i * ((W - 30) / Math.max(1, M.T - 1))},${10 + (1 - p[k]) * Hh}`).join(" ");
           el("polyline", { points: pts, fill: "none", stroke: colours[k % colours.length], "stroke-width": 2 }, s);
-          el("text", { x: 22 + (k % 4) * 75, y: Hh + 26, fill: colours[k % colours.length] }, s, label);
+          el("text", { x: 22 + (k % 6) * 50, y: Hh + 24 + Math.floor(k / 6) * 14, fill: colours[k % colours.length] }, s, label.length > 7 ? label.slice(0, 7) + "…" : label);
         });
         el("line", { x1: 20 + t * ((W - 30) / Math.max(1, M.T - 1)), y1: 10, x2: 20 + t * ((W - 30) / Math.max(1, M.T - 1)), y2: Hh + 10, stroke: "#e69f00" }, s);
         table(rows[t], 4);
@@ -357,7 +357,7 @@ enum UnrollAssets {
         el("polyline", { points: inputs.map((v, i) => `${X(i)},${Y(v)}`).join(" "), fill: "none", stroke: "#0072b2", "stroke-width": 2 }, s);
         el("polyline", { points: [inputs.length - 1].concat(forecast.map((_, i) => inputs.length + i)).map((i) => `${X(i)},${Y(all[i])}`).join(" "), fill: "none", stroke: "#d55e00", "stroke-width": 2, "stroke-dasharray": "5 3" }, s);
         el("rect", { x: X(inputs.length) - 4, y: 10, width: X(n - 1) - X(inputs.length) + 8, height: Hh, fill: "#d55e00", opacity: 0.08 }, s);
-        el("text", { x: X(inputs.length), y: Hh + 26 }, s, `horizon: ${forecast.length} steps`);
+        el("text", { x: W - 4, y: Hh + 26, "text-anchor": "end", fill: "#d55e00" }, s, `forecast, horizon ${forecast.length}`);
         el("text", { x: 20, y: Hh + 26, fill: "#0072b2" }, s, "input window");
         const p = document.createElement("p"); p.textContent = "forecast: " + forecast.map((v) => v.toPrecision(5)).join(", "); box.appendChild(p);
       }
