@@ -167,12 +167,17 @@ enum ForecastTask: TaskPipeline {
     static func report(_ network: SequenceNetwork, _ p: ForecastPreprocessing, values: [Float], examples: [(offset: Int, element: SequenceExample)]) throws -> TaskReport {
         let outputs = try Batching.outputs(network, examples.map(\.element), featureWidth: 1, width: p.horizon)
         var errors: [String: [[Double]]] = [:]   // method → per step → errors
+        var oneStep: [String: [Double]] = [:]     // method → its first-step forecast of each window, and "actual"
         func add(_ method: String, _ step: Int, _ error: Double) {
             errors[method, default: Array(repeating: [], count: p.horizon)][step].append(error)
         }
         for ((start, _), output) in zip(examples, outputs) {
             let end = start + p.window   // index of the first target
             let window = values[start..<end].map(Double.init)
+            oneStep["actual", default: []].append(Double(values[end]))
+            oneStep["model", default: []].append(Double(output[0] * p.scale + p.mean))
+            oneStep["persistence", default: []].append(window.last!)
+            oneStep["linear_ar", default: []].append(zip(window, p.autoregression[0]).reduce(p.autoregression[0].last!) { $0 + $1.0 * $1.1 })
             for k in 0..<p.horizon {
                 let actual = Double(values[end + k])
                 add("model", k, Double(output[k] * p.scale + p.mean) - actual)
@@ -194,7 +199,11 @@ enum ForecastTask: TaskPipeline {
         let metrics = JSON.object(
             scores("model") + [("windows", .number(Double(examples.count))), ("horizon", .number(Double(p.horizon))),
                                ("window", .number(Double(p.window))), ("season", .number(Double(p.season))),
-                               ("baselines", .object(baselines.map { ($0, .object(scores($0))) }))])
+                               ("baselines", .object(baselines.map { ($0, .object(scores($0))) })),
+                               // One step ahead over the test period (its last 400 windows), for the report.
+                               ("test_forecast", .object(["actual", "model", "persistence", "linear_ar"].map { name in
+                                   (name, .array(oneStep[name, default: []].suffix(400).map { .number($0) }))
+                               }))])
         // Step 1, and for a longer horizon the RMSE over all its steps.
         var headlines: [TaskReport.Headline] = []
         for steps in Set([1, p.horizon]).sorted() {

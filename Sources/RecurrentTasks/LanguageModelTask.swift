@@ -45,11 +45,17 @@ enum LanguageModelTask: TaskPipeline {
         let stream = StreamBatches(
             train: try chunks(ids(trainPart), lanes: settings.batchSize, bptt: bptt),
             validation: validationPart.count > bptt ? try chunks(ids(validationPart), lanes: min(settings.batchSize, max(validationPart.count / (bptt + 1), 1)), bptt: bptt) : [])
-        return PreparedTask(
+        var prepared = PreparedTask(
             preprocessing: preprocessing, spec: spec, settings: settings, featureWidth: 0, train: [], validation: [],
             test: [SequenceExample(ids: [ids(testPart)], length: testPart.count)], stream: stream,
             sizes: [("train_characters", trainPart.count), ("validation_characters", validationPart.count),
                     ("test_characters", testPart.count), ("vocabulary", V)])
+        // The same prime and seed every epoch: the samples show what the epochs changed.
+        let prime = String(String.UnicodeScalarView(validationPart.prefix(40)))
+        prepared.epochSample = { network in
+            try generate(network, preprocessing, prime: prime.isEmpty ? pre.characters[1] : prime, length: 160, temperature: 0.8, topK: nil, seed: 7)
+        }
+        return prepared
     }
 
     /// The stream in `lanes` parallel rows, cut into chunks of `bptt` steps; each step's

@@ -9,6 +9,7 @@ import Recurrent
 /// DIR/history.json, .csv     one record per epoch
 /// DIR/metrics.json           the held-out evaluation with baselines
 /// DIR/run.json               command line, seed, sizes, versions, ISA, wall time
+/// DIR/report.html            curves, the model and the task's views on one page
 /// DIR/checkpoint.safetensors weights, optimizer and trainer state, for --resume
 /// ```
 /// Written in `DIR.partial` and renamed into place at the end, so a failed run leaves no

@@ -55,6 +55,7 @@ public enum Tasks {
             network: network, settings: prepared.settings, carriesState: prepared.stream != nil,
             validation: try prepared.validationBatches, trainingBatches: prepared.trainingBatches)
         trainer.log = log
+        trainer.epochSample = prepared.epochSample
         // Read before the partial directory (where the checkpoint may live) is made anew.
         if let resumeState { try trainer.loadCheckpoint(resumeState) }
 
@@ -69,6 +70,7 @@ public enum Tasks {
             if let report { try ModelDirectory.write(report.metrics.rendered() + "\n", to: partial + "/metrics.json") }
             let run = runRecord(options, prepared, network, outcome, commandLine: commandLine, seconds: Date().timeIntervalSince(started))
             try ModelDirectory.write(run.rendered() + "\n", to: partial + "/run.json")
+            try ReportPage.write(model: partial, name: URL(fileURLWithPath: out).standardizedFileURL.lastPathComponent)
             return TrainingRun(directory: out, report: report, outcome: outcome, parameterCount: network.parameterCount, sizes: prepared.sizes)
         }
     }

@@ -154,7 +154,9 @@ enum SequenceClassificationTask: TaskPipeline {
         let sequences = try load(pre, path: path, all: all, requireLabels: true)
         guard !sequences.isEmpty else { throw RecurrentError.file(path: path, problem: "no sequences to evaluate") }
         let examples = try encode(sequences, p, path: path)
-        return try classificationReport(network, examples, labels: p.labels, majority: p.majority, featureWidth: p.featureColumns.count)
+        return try classificationReport(
+            network, examples, labels: p.labels, majority: p.majority, featureWidth: p.featureColumns.count,
+            describe: { "sequence \(sequences[$0].id) (line \(sequences[$0].line))" })
     }
 
     static func predict(_ network: SequenceNetwork, _ pre: Preprocessing, input: String, path: String) throws -> String {
@@ -174,11 +176,18 @@ enum SequenceClassificationTask: TaskPipeline {
 /// Accuracy, macro F1, per-class scores and confusion matrix against the majority baseline.
 func classificationReport(
     _ network: SequenceNetwork, _ examples: [SequenceExample], labels: [String], majority: Int, featureWidth: Int,
-    extraBaselines: [(String, Double)] = []
+    extraBaselines: [(String, Double)] = [], describe: (Int) -> String
 ) throws -> TaskReport {
     let outputs = try Batching.outputs(network, examples, featureWidth: featureWidth, width: labels.count)
     let actual = examples.map(\.classIndex)
-    let predicted = outputs.map { argmax(probabilities($0, classes: labels.count)[0]) }
+    let probs = outputs.map { probabilities($0, classes: labels.count)[0] }
+    let predicted = probs.map(argmax)
+    // The report's most confidently wrong examples.
+    let wrong = examples.indices.filter { predicted[$0] != actual[$0] }.sorted { probs[$0][predicted[$0]] > probs[$1][predicted[$1]] }.prefix(8)
+    let confidentlyWrong = JSON.array(wrong.map { i in
+        .object([("example", .string(describe(i))), ("actual", .string(labels[actual[i]])), ("predicted", .string(labels[predicted[i]])),
+                 ("confidence", .number(probs[i][predicted[i]]))])
+    })
     let scores = ClassificationScores(labels: labels, actual: actual, predicted: predicted)
     let majorityScores = ClassificationScores(labels: labels, actual: actual, predicted: actual.map { _ in majority })
     var baselines: [(String, JSON)] = [("majority", .object([("accuracy", .number(majorityScores.accuracy)),
@@ -187,6 +196,6 @@ func classificationReport(
     baselines += extraBaselines.map { ($0.0, .object([("accuracy", .number($0.1))])) }
     let best = ([("majority class", majorityScores.accuracy)] + extraBaselines).max { $0.1 < $1.1 }!
     return TaskReport(
-        metrics: .object(scores.json + [("baselines", .object(baselines))]),
+        metrics: .object(scores.json + [("baselines", .object(baselines)), ("confidently_wrong", confidentlyWrong)]),
         headlines: [.init(metric: "accuracy", ours: scores.accuracy, baseline: best.0, baselineValue: best.1, lowerIsBetter: false)])
 }

@@ -114,11 +114,14 @@ enum TaggingTask: TaskPipeline {
         guard !sentences.isEmpty else { throw RecurrentError.file(path: path, problem: "no sentences to evaluate") }
         let outputs = try Batching.outputs(network, try encode(sentences, p, path: path), featureWidth: shapeFeatures, width: p.tags.count)
         var hits = 0, baselineHits = 0, tokens = 0, unknown = 0, unknownHits = 0
+        var tagCounts: [String: (hits: Int, support: Int)] = [:]
         for (sentence, logits) in zip(sentences, outputs) {
             let predicted = probabilities(logits, classes: p.tags.count).map { p.tags[argmax($0)] }
             for (i, tag) in sentence.tags.enumerated() {
                 tokens += 1
                 if predicted[i] == tag { hits += 1 }
+                tagCounts[tag, default: (0, 0)].support += 1
+                if predicted[i] == tag { tagCounts[tag]!.hits += 1 }
                 let known = p.wordTags[sentence.words[i]]
                 if (known ?? p.commonestTag) == tag { baselineHits += 1 }
                 if known == nil { unknown += 1; if predicted[i] == tag { unknownHits += 1 } }
@@ -131,6 +134,10 @@ enum TaggingTask: TaskPipeline {
                 ("unseen_word_accuracy", .number(unknown > 0 ? Double(unknownHits) / Double(unknown) : .nan)),
                 ("unseen_words", .number(Double(unknown))),
                 ("baselines", .object([("most_frequent_tag", .object([("token_accuracy", .number(baseline))]))])),
+                ("per_tag", .object(tagCounts.keys.sorted { tagCounts[$0]!.support > tagCounts[$1]!.support }.map { tag in
+                    (tag, .object([("accuracy", .number(Double(tagCounts[tag]!.hits) / Double(tagCounts[tag]!.support))),
+                                   ("support", .number(Double(tagCounts[tag]!.support)))]))
+                })),
             ]),
             headlines: [.init(metric: "token accuracy", ours: accuracy, baseline: "most frequent tag", baselineValue: baseline, lowerIsBetter: false)])
     }

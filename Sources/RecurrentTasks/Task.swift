@@ -19,6 +19,8 @@ struct PreparedTask {
     var bucketing = true
     /// Sets initial weights from what was fitted on the training part (a fresh run only).
     var initialize: ((SequenceNetwork) throws -> Void)?
+    /// A language model's sample after each epoch, kept in the history for the report.
+    var epochSample: ((SequenceNetwork) throws -> String)?
 
     func trainingBatches(_ generator: inout SeededGenerator) throws -> [Batch] {
         if let stream { return stream.train }

@@ -118,7 +118,9 @@ enum TextClassificationTask: TaskPipeline {
             let pairs = labelled(examples)
             regression.append(("bag-of-words logistic regression", Double(pairs.filter { model.predict($0.ids) == $0.label }.count) / Double(pairs.count)))
         }
-        return try classificationReport(network, examples, labels: p.labels, majority: p.majority, featureWidth: 0, extraBaselines: regression)
+        return try classificationReport(
+            network, examples, labels: p.labels, majority: p.majority, featureWidth: 0, extraBaselines: regression,
+            describe: { "line \(rows[$0].line): " + (rows[$0].text.count > 160 ? String(rows[$0].text.prefix(160)) + "…" : rows[$0].text) })
     }
 
     static func predict(_ network: SequenceNetwork, _ pre: Preprocessing, input: String, path: String) throws -> String {

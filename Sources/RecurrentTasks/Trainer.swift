@@ -45,10 +45,12 @@ public struct EpochRecord: Codable, Sendable, Equatable {
     public var seconds: Double
     /// Steps run (a stream's epoch ends early when the time budget runs out).
     public var steps: Int
+    /// A language model's text sampled after the epoch (for the report).
+    public var sample: String?
 
     enum CodingKeys: String, CodingKey {
         case epoch, loss, accuracy, valLoss = "val_loss", valAccuracy = "val_accuracy", learningRate = "learning_rate"
-        case gradientNorm = "gradient_norm", gradientNormMax = "gradient_norm_max", seconds, steps
+        case gradientNorm = "gradient_norm", gradientNormMax = "gradient_norm_max", seconds, steps, sample
     }
 
     static let csvHeader = "epoch,loss,accuracy,val_loss,val_accuracy,learning_rate,gradient_norm,gradient_norm_max,seconds,steps"
@@ -94,6 +96,8 @@ final class Trainer {
     let carriesState: Bool
     var checkpointPath: String?
     var log: (String) -> Void = { _ in }
+    /// Text to keep with each epoch's record (a language model's sample), drawn in eval mode.
+    var epochSample: ((SequenceNetwork) throws -> String)?
 
     private(set) var state: TrainerState
     private var bestWeights: [Tensor]?
@@ -207,6 +211,7 @@ final class Trainer {
                 }
             }
             record.seconds = Date().timeIntervalSince(epochStart)
+            record.sample = try epochSample?(network)
             state.history.append(record)
             state.epochsDone += 1
             state.seconds = Date().timeIntervalSince(start)

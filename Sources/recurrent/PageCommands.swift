@@ -2,6 +2,21 @@ import ArgumentParser
 import Foundation
 import RecurrentTasks
 
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Rebuild a model directory's report.html (curves, the model, the task's views) from its files.")
+
+    @Option(help: "The model directory (`recurrent train` wrote it).") var model: String
+    @Option(help: "Where to write the page (default: report.html in the model directory).") var out: String?
+
+    func run() throws {
+        try reportingErrors {
+            try ReportPage.write(model: model, out: out)
+            printFlushed("wrote \(out ?? model + "/report.html")")
+        }
+    }
+}
+
 struct UnrollCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "unroll",

@@ -7,5 +7,5 @@ struct RecurrentCommand: ParsableCommand {
         commandName: "recurrent",
         abstract: "Recurrent neural networks in Swift.",
         version: Recurrent.version,
-        subcommands: [Demo.self, Train.self, Evaluate.self, Predict.self, Generate.self, Summary.self, Import.self, UnrollCommand.self, SelfTest.self, ExampleCommand.self])
+        subcommands: [Demo.self, Train.self, Evaluate.self, Predict.self, Generate.self, Summary.self, Import.self, UnrollCommand.self, Report.self, SelfTest.self, ExampleCommand.self])
 }

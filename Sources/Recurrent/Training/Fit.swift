@@ -70,13 +70,13 @@ extension Model {
         _ x: Tensor, _ y: Tensor, batchSize: Int = 32, epochs: Int = 1, verbose: Verbosity = .auto,
         callbacks: [Callback] = [], validationSplit: Float = 0, validationData: (x: Tensor, y: Tensor)? = nil,
         shuffle: Bool = true, classWeight: [Int: Float]? = nil, sampleWeight: Tensor? = nil, lengths: [Int]? = nil,
-        validationLengths: [Int]? = nil, bucketing: Bool = false, seed: UInt64? = nil
+        validationLengths: [Int]? = nil, bucketing: Bool = false, seed: UInt64? = nil, report: String? = nil
     ) throws -> History {
         try fit(
             [x], y, batchSize: batchSize, epochs: epochs, verbose: verbose, callbacks: callbacks,
             validationSplit: validationSplit, validationData: validationData.map { (x: [$0.x], y: $0.y) },
             shuffle: shuffle, classWeight: classWeight, sampleWeight: sampleWeight, lengths: lengths,
-            validationLengths: validationLengths, bucketing: bucketing, seed: seed)
+            validationLengths: validationLengths, bucketing: bucketing, seed: seed, report: report)
     }
 
     /// `fit` for a model of several inputs: one tensor per input, all with the same number of rows.
@@ -85,9 +85,10 @@ extension Model {
         _ x: [Tensor], _ y: Tensor, batchSize: Int = 32, epochs: Int = 1, verbose: Verbosity = .auto,
         callbacks: [Callback] = [], validationSplit: Float = 0, validationData: (x: [Tensor], y: Tensor)? = nil,
         shuffle: Bool = true, classWeight: [Int: Float]? = nil, sampleWeight: Tensor? = nil, lengths: [Int]? = nil,
-        validationLengths: [Int]? = nil, bucketing: Bool = false, seed: UInt64? = nil
+        validationLengths: [Int]? = nil, bucketing: Bool = false, seed: UInt64? = nil, report: String? = nil
     ) throws -> History {
         let settings = try requireCompiled()
+        let started = Date()
         let count = try checkDataset(x, y, role: "training data")
         try checkLengths(lengths, x, role: "fit lengths")
         if lengths != nil && bucketing {
@@ -133,6 +134,7 @@ extension Model {
         let steps = (trainCount + batchSize - 1) / batchSize
         let progress = ProgressBar(steps: steps, verbosity: verbose, write: progressWriter)
         var history = History()
+        var rates: [Double] = []
         stopTraining = false
         try prepareOptimizer(settings.optimizer, firstBatch: x.map { try $0.rows(at: Array(0..<min(batchSize, trainCount))) })
         for callback in callbacks { try callback.onTrainBegin(model: self) }
@@ -175,13 +177,39 @@ extension Model {
             }
             progress.end(logs: logs)
             history.append(epoch: epoch, logs: logs)
+            rates.append(Double(settings.optimizer.learningRate))
             for callback in callbacks {
                 try callback.onEpochEnd(epoch, logs: Dictionary(uniqueKeysWithValues: logs), model: self)
             }
             if stopTraining { break }
         }
         for callback in callbacks { try callback.onTrainEnd(model: self) }
+        if let report {
+            try trainingReport(history, rates: rates, epochs: epochs, batchSize: batchSize, examples: trainCount,
+                               validationExamples: validation?.y.shape[0] ?? 0, seconds: Date().timeIntervalSince(started)).write(to: report)
+        }
         return history
+    }
+
+    /// The page `fit(report:)` writes: the run's facts, its curves, and the model's summary.
+    func trainingReport(
+        _ history: History, rates: [Double], epochs: Int, batchSize: Int, examples: Int, validationExamples: Int, seconds: Double
+    ) throws -> TrainingReport {
+        let monitored = history["val_loss"] ?? history["loss"] ?? []
+        let best = monitored.indices.min { monitored[$0] < monitored[$1] }.map { $0 + 1 }
+        let facts: [(String, String)] = [
+            ("model", String(describing: type(of: self))), ("parameters", String(parameterCount)),
+            ("optimizer", String(describing: type(of: compiled!.optimizer))), ("loss", "\(compiled!.loss)"),
+            ("epochs", "\(history.epochs.count) of \(epochs)"), ("batch size", String(batchSize)),
+            ("examples", "\(examples) training, \(validationExamples) validation"),
+            ("wall time", String(format: "%.1f s", seconds)), ("machine", "\(Recurrent.kernelInfo), \(ProcessInfo.processInfo.activeProcessorCount) threads"),
+        ]
+        let summary = (try? summaryText()) ?? String(describing: self)
+        return TrainingReport(
+            title: "Training report", facts: facts,
+            charts: history.reportCharts + [.init("learning rate", [.init("learning rate", rates.map { $0 })])],
+            bestEpoch: best, stoppedEarlyAt: history.epochs.count < epochs ? history.epochs.count : nil,
+            sections: [("Model", "<pre>\(TrainingReport.escape(summary))</pre>")])
     }
 
     /// The loss and metrics on a dataset, without training (Keras's `evaluate`).
