@@ -91,11 +91,21 @@ enum UnrollAssets {
     function prepare(d) {
       const m = Object.assign({}, d);
       m.W = {};
-      for (const name in d.weights) m.W[name] = { shape: d.weights[name].shape, v: f32(d.weights[name].data) };
+      for (const name in d.weights) {
+        const w = d.weights[name];
+        m.W[name] = { shape: w.shape, v: f32(w.data) };
+        // A large embedding table carries some rows: its most frequent and the input's.
+        if (w.rows) m.W[name].rows = new Map(w.rows.map((id, i) => [id, i]));
+      }
       m.T = d.tokens.length;
       m.featureWidth = d.features;
       m.featureValues = f32(d.featureValues);
       m.trace.outputs = f32(d.trace.outputs);
+      m.trace.gradientNorms = Array.from(f32(d.trace.gradientNorms));
+      m.trace.networkOutput = Array.from(f32(d.trace.networkOutput));
+      const links = f32(d.trace.connectivity), T = d.tokens.length;
+      m.trace.connectivity = [];
+      for (let r = 0; r < links.length / T; r++) m.trace.connectivity.push(Array.from(links.subarray(r * T, (r + 1) * T)));
       for (const lane of m.trace.lanes) {
         lane.h = f32(lane.h);
         for (const g in lane.gates) lane.gates[g] = f32(lane.gates[g]);
@@ -120,7 +130,9 @@ enum UnrollAssets {
         const v = [];
         ex.ids.forEach((ids, c) => {
           const e = W[`embeddings.${c}.weight`], E = e.shape[1];
-          for (let k = 0; k < E; k++) v.push(e.v[ids[t] * E + k]);
+          const row = e.rows ? e.rows.get(ids[t]) : ids[t];
+          if (row === undefined) throw new Error(`"${ex.tokens ? ex.tokens[t] : ids[t]}" is not among the rows this page carries (its most frequent words and the original input's)`);
+          for (let k = 0; k < E; k++) v.push(e.v[row * E + k]);
         });
         for (let k = 0; k < m.featureWidth; k++) v.push(ex.features[t * m.featureWidth + k]);
         xs.push(v);
@@ -500,7 +512,7 @@ enum UnrollAssets {
           if (id === undefined || (e.numWords > 0 && id >= e.numWords)) { if (e.oov < 0) continue; id = e.oov; }
           ids.push(id); tokens.push(id === e.oov ? "<OOV>" : w); unknown.push(id === e.oov);
         }
-        return { tokens: tokens.slice(0, e.maxLength), unknown: unknown.slice(0, e.maxLength), ex: { T: Math.min(ids.length, e.maxLength), ids: [ids.slice(0, e.maxLength)], features: new Float32Array(0) } };
+        return { tokens: tokens.slice(0, e.maxLength), unknown: unknown.slice(0, e.maxLength), ex: { T: Math.min(ids.length, e.maxLength), ids: [ids.slice(0, e.maxLength)], tokens: tokens.slice(0, e.maxLength), features: new Float32Array(0) } };
       }
       const values = text.split(/[\s,]+/).filter((v) => v.length).map(Number);
       if (values.some((v) => !isFinite(v))) throw new Error("every value must be a number");

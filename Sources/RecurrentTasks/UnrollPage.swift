@@ -52,7 +52,7 @@ public enum Unroll {
             ("ids", .array(input.example.ids.map { .array($0.map { .number(Double($0)) }) })),
             ("featureValues", floats(input.example.features)),
             ("editing", editing(pre)),
-            ("weights", weights(network)),
+            ("weights", weights(network, input: input.example, editable: [.languageModel, .classifyText].contains(pre.task))),
             ("trace", .object([
                 ("lanes", .array(trace.lanes.map { lane in
                     .object([
@@ -62,10 +62,10 @@ public enum Unroll {
                     ])
                 })),
                 ("outputs", floats(trace.outputs.flatMap { $0 })), ("outputWidth", .number(Double(trace.outputs.first?.count ?? 0))),
-                ("gradientNorms", .array(trace.gradientNorms.map { .number(Double($0)) })),
+                ("gradientNorms", floats(trace.gradientNorms)),
                 ("lossDescription", .string(trace.lossDescription)),
-                ("connectivity", .array(trace.connectivity.map { .array($0.map { .number(Double($0)) }) })),
-                ("networkOutput", .array(trace.networkOutput.map { .number(Double($0)) })),
+                ("connectivity", floats(trace.connectivity.flatMap { $0 })),
+                ("networkOutput", floats(trace.networkOutput)),
             ])),
         ])
     }
@@ -114,10 +114,31 @@ public enum Unroll {
         }
     }
 
-    /// The network's parameters by name: shape and little-endian Float32 values in base64.
-    static func weights(_ network: SequenceNetwork) -> JSON {
-        .object(network.namedParameters.map { name, variable in
-            (name, .object([("shape", .array(variable.shape.map { .number(Double($0)) })), ("data", floats(variable.value.scalars))]))
+    /// Floats of embedding rows a page carries: large vocabularies keep their most frequent rows
+    /// (the lowest ids) and the input's, so that the page stays small; a page whose input cannot
+    /// be edited keeps the input's rows alone.
+    static let embeddingBudget = 150_000
+
+    /// The network's parameters by name: shape and little-endian Float32 values in base64; an
+    /// embedding table may carry only some of its rows (listed in "rows").
+    static func weights(_ network: SequenceNetwork, input: SequenceExample, editable: Bool) -> JSON {
+        let tables = network.spec.embeddings.count
+        return .object(network.namedParameters.map { name, variable in
+            var entry: [(String, JSON)] = [("shape", .array(variable.shape.map { .number(Double($0)) }))]
+            let parts = name.split(separator: ".")
+            if parts.count == 3, parts[0] == "embeddings", let channel = Int(parts[1]), variable.rank == 2 {
+                let (rows, width) = (variable.shape[0], variable.shape[1])
+                let frequent = editable ? min(rows, max(200, embeddingBudget / max(width * tables, 1))) : 1
+                if frequent < rows {
+                    let kept = Array(Set(0..<frequent).union(input.ids[channel].filter { $0 < rows })).sorted()
+                    let values = variable.value.scalars
+                    entry.append(("rows", .array(kept.map { .number(Double($0)) })))
+                    entry.append(("data", floats(kept.flatMap { values[($0 * width)..<(($0 + 1) * width)] })))
+                    return (name, .object(entry))
+                }
+            }
+            entry.append(("data", floats(variable.value.scalars)))
+            return (name, .object(entry))
         })
     }
 

@@ -182,3 +182,34 @@ enum Browser {
         return (dom, errors)
     }
 }
+
+extension UnrollTests {
+    /// The numbers the page shows are the library's, bit for bit: states, gates, outputs,
+    /// gradient norms and connectivity as embedded in the page.
+    @Test func pageEmbedsTheLibrarysNumbers() throws {
+        let models = try Self.models.get()
+        let out = Self.scratch("embedded.html")
+        try Unroll.write(.init(model: models["tagger"]!, input: "The cat sat on the mat .", out: out))
+        let html = try String(contentsOfFile: out, encoding: .utf8)
+        let json = try #require(html.firstMatch(of: /<script id="data" type="application\/json">(.*?)<\/script>/.dotMatchesNewlines())).1
+        let data = try #require(try JSONSerialization.jsonObject(with: Data(json.replacingOccurrences(of: "<\\/", with: "</").utf8)) as? [String: Any])
+        let main = try #require(data["main"] as? [String: Any]), embedded = try #require(main["trace"] as? [String: Any])
+        func floats(_ object: Any?) throws -> [Float] {
+            let base64 = try #require((object as? [String: Any])?["f32"] as? String)
+            let bytes = try #require(Data(base64Encoded: base64))
+            return stride(from: 0, to: bytes.count, by: 4).map { i in
+                Float(bitPattern: bytes[i..<(i + 4)].enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) })
+            }
+        }
+        let (_, _, trace) = try Self.trace("tagger", "The cat sat on the mat .")
+        let lanes = try #require(embedded["lanes"] as? [[String: Any]])
+        for (lane, expected) in zip(lanes, trace.lanes) {
+            #expect(try floats(lane["h"]) == expected.h.flatMap { $0 })
+            let gates = try #require(lane["gates"] as? [String: Any])
+            for (name, values) in expected.gates { #expect(try floats(gates[name]) == values.flatMap { $0 }, "\(name)") }
+        }
+        #expect(try floats(embedded["outputs"]) == trace.outputs.flatMap { $0 })
+        #expect(try floats(embedded["gradientNorms"]) == trace.gradientNorms)
+        #expect(try floats(embedded["connectivity"]) == trace.connectivity.flatMap { $0 })
+    }
+}
