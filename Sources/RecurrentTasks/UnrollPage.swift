@@ -160,7 +160,7 @@ public enum Unroll {
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(escape(title))</title>
+            <title>\(TrainingReport.escape(title))</title>
             <style>\(UnrollAssets.style)</style></head>
             <body>
             \(UnrollAssets.body)
@@ -169,10 +169,5 @@ public enum Unroll {
             </body></html>
 
             """
-    }
-
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 }
