@@ -7,6 +7,8 @@
 enum Inflate {
     struct Failure: Error, CustomStringConvertible {
         var description: String
+        /// The stream produced more than the limit (the only failure `prefix` stops at quietly).
+        var reachedLimit = false
     }
 
     /// How many blocks of each type a stream held (for tests).
@@ -21,9 +23,25 @@ enum Inflate {
         return try inflate(input, expectedCount: expectedCount, blocks: &counts)
     }
 
-    static func inflate(_ input: UnsafeRawBufferPointer, expectedCount: Int?, blocks: inout BlockCounts) throws -> [UInt8] {
-        var reader = BitReader(input)
+    /// At most the first `count` bytes a deflate stream inflates to (fewer only when the stream
+    /// is shorter, or when a copy crosses the limit): what a header needs, without inflating the rest.
+    static func prefix(_ input: UnsafeRawBufferPointer, count: Int) throws -> [UInt8] {
+        var counts = BlockCounts()
         var out: [UInt8] = []
+        do {
+            try inflate(input, into: &out, expectedCount: count, blocks: &counts)
+        } catch let failure as Failure where failure.reachedLimit {}
+        return out
+    }
+
+    static func inflate(_ input: UnsafeRawBufferPointer, expectedCount: Int?, blocks: inout BlockCounts) throws -> [UInt8] {
+        var out: [UInt8] = []
+        try inflate(input, into: &out, expectedCount: expectedCount, blocks: &blocks)
+        return out
+    }
+
+    static func inflate(_ input: UnsafeRawBufferPointer, into out: inout [UInt8], expectedCount: Int?, blocks: inout BlockCounts) throws {
+        var reader = BitReader(input)
         let limit = expectedCount ?? Int.max
         if let expectedCount {  // deflate expands at most 1032:1, whatever a header claims
             out.reserveCapacity(min(expectedCount, input.count.multipliedReportingOverflow(by: 1032).partialValue + 64))
@@ -46,7 +64,6 @@ enum Inflate {
                 throw Failure(description: "block type 3 (reserved) at byte \(reader.position)")
             }
         }
-        return out
     }
 
     /// Literal/length and distance symbols of one compressed block, up to end-of-block (256).
@@ -78,7 +95,7 @@ enum Inflate {
     }
 
     static func tooLong(_ limit: Int) -> Failure {
-        Failure(description: "inflates to more than the \(limit) bytes recorded for it")
+        Failure(description: "inflates to more than the \(limit) bytes recorded for it", reachedLimit: true)
     }
 
     /// Reads the code-length code and the literal/length and distance code lengths of a dynamic block.

@@ -41,10 +41,10 @@ public enum NumPy {
         var descr: String
     }
 
-    static func parseNPY(_ bytes: UnsafeRawBufferPointer, path: String, member: String?) throws -> Tensor {
-        let context = member.map { "member '\($0)': " } ?? ""
-        func fail(_ problem: String) -> RecurrentError { .file(path: path, problem: context + problem) }
-
+    /// Where an array's data starts and how many bytes it takes, from the preamble and header
+    /// alone (the first bytes of the file are enough).
+    static func npyLayout(_ bytes: UnsafeRawBufferPointer, fail: (String) -> RecurrentError) throws
+        -> (header: Header, dataStart: Int, dataBytes: Int, elements: Int) {
         guard bytes.count >= 10 else {
             throw fail("truncated: \(bytes.count) bytes, too short for the .npy preamble (magic, version, header length)")
         }
@@ -90,6 +90,14 @@ public enum NumPy {
         let size = header.dtype.type.size
         let (needed, overflow) = elements.multipliedReportingOverflow(by: size)
         guard !overflow else { throw fail("shape \(Shape.describe(header.shape)) has too many elements") }
+        return (header, dataStart, needed, elements)
+    }
+
+    static func parseNPY(_ bytes: UnsafeRawBufferPointer, path: String, member: String?) throws -> Tensor {
+        let context = member.map { "member '\($0)': " } ?? ""
+        func fail(_ problem: String) -> RecurrentError { .file(path: path, problem: context + problem) }
+        let (header, dataStart, needed, elements) = try npyLayout(bytes, fail: fail)
+        let size = header.dtype.type.size
         let available = bytes.count - dataStart
         guard available >= needed else {
             throw fail("truncated: shape \(Shape.describe(header.shape)) of '\(header.dtype.descr)' needs \(elements) × \(size) = "
@@ -476,7 +484,12 @@ public enum NumPy {
         var result: [(name: String, tensor: Tensor)] = []
         for entry in entries where !entry.name.hasSuffix("/") {
             let name = entry.name.hasSuffix(".npy") ? String(entry.name.dropLast(4)) : entry.name
-            let tensor = try withMember(entry, in: bytes, path: path) { try parseNPY($0, path: path, member: entry.name) }
+            // A compressed member's .npy header says how many bytes it may inflate to: no more is inflated.
+            let declared: (UnsafeRawBufferPointer) throws -> Int = { prefix in
+                let layout = try npyLayout(prefix) { RecurrentError.invalidArgument($0) }   // withMember names the file and member
+                return layout.dataStart + layout.dataBytes
+            }
+            let tensor = try withMember(entry, in: bytes, path: path, declaredSize: declared) { try parseNPY($0, path: path, member: entry.name) }
             result.append((name, tensor))
         }
         return result
@@ -602,7 +615,11 @@ public enum NumPy {
 
     /// Calls `body` with the uncompressed, CRC-checked bytes of one member (a stored member is
     /// passed in place, without a copy).
+    /// `declaredSize` reads the size a member's content declares from its first bytes (64 KiB
+    /// at most): a compressed member whose recorded size differs is refused before it is
+    /// inflated (a zip bomb records a size far beyond what its array needs).
     static func withMember<R>(_ entry: ZipEntry, in bytes: UnsafeRawBufferPointer, path: String,
+                              declaredSize: ((UnsafeRawBufferPointer) throws -> Int)? = nil,
                               _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         func fail(_ problem: String) -> RecurrentError { .file(path: path, problem: "member '\(entry.name)': \(problem)") }
         let reader = ByteReader(bytes: bytes, fail: fail)
@@ -640,6 +657,18 @@ public enum NumPy {
         }
         let content: [UInt8]
         do {
+            if let declaredSize {
+                let prefix = try Inflate.prefix(stored, count: min(entry.uncompressedSize, 65_536))
+                let declared: Int
+                do {
+                    declared = try prefix.withUnsafeBytes { try declaredSize($0) }
+                } catch let error as RecurrentError {
+                    throw fail("its first inflated bytes are not a valid header (corrupt data, or not an array): \(error)")
+                }
+                guard declared == entry.uncompressedSize else {
+                    throw fail("records \(entry.uncompressedSize) bytes uncompressed, but its header declares \(declared); not inflated")
+                }
+            }
             content = try Inflate.inflate(stored, expectedCount: entry.uncompressedSize)
         } catch let error as Inflate.Failure {
             throw fail("corrupt deflate data: \(error)")

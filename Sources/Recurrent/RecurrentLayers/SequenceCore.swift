@@ -121,11 +121,13 @@ extension UnsafePointer {
 }
 
 extension Tensor {
-    /// A mutable pointer to this tensor's elements, made unique first. Valid while the tensor
-    /// (which owns the storage) is alive and not reassigned: the fused ops use it for buffers
-    /// they own for the duration of one call.
+    /// A mutable pointer to this tensor's elements, made unique first: the storage's own
+    /// allocation (not a pointer lent by a closure), valid while the tensor holds that storage
+    /// (it is alive and not reassigned). The fused ops use it for buffers they own for the
+    /// duration of one call.
     mutating func mutablePointer() -> UnsafeMutablePointer<Float> {
-        withUnsafeMutableBufferPointer { $0.baseAddress! }
+        makeUnique()
+        return storage.pointer
     }
 
     /// A read-only pointer, with the same lifetime rule as `mutablePointer()`.

@@ -84,11 +84,16 @@ public struct Tensor: Sendable {
     public mutating func withUnsafeMutableBufferPointer<R>(
         _ body: (UnsafeMutableBufferPointer<Float>) throws -> R
     ) rethrows -> R {
+        makeUnique()
+        return try body(UnsafeMutableBufferPointer(start: storage.pointer, count: count))
+    }
+
+    /// Before a write: a storage of its own (copied if shared), marked as changed.
+    mutating func makeUnique() {
         if !isKnownUniquelyReferenced(&storage) {
             storage = storage.copy()
         }
         storage.version &+= 1
-        return try body(UnsafeMutableBufferPointer(start: storage.pointer, count: count))
     }
 
     /// Element access by full index, e.g. `t[1, 2]`.

@@ -97,10 +97,27 @@ func withBuffers(
     _ parameter: inout Tensor, _ gradient: Tensor, _ state: inout [Tensor],
     _ body: (UnsafeMutableBufferPointer<Float>, UnsafeBufferPointer<Float>, [UnsafeMutableBufferPointer<Float>]) -> Void
 ) {
-    // Each state tensor is made uniquely owned here; `state` keeps its storage alive, and
-    // storage never moves, so the pointers stay valid for the duration of `body`.
-    let slots = state.indices.map { i in state[i].withUnsafeMutableBufferPointer { $0 } }
-    gradient.withUnsafeBufferPointer { g in
-        parameter.withUnsafeMutableBufferPointer { p in body(p, g, slots) }
+    // Every pointer is used only inside the closure that lends it: the (at most three) state
+    // tensors are moved out of the array, so that their closures nest without overlapping
+    // accesses to it, and moved back afterwards.
+    precondition(state.count <= 3, "an optimizer keeps at most three state tensors per parameter")
+    func take(_ i: Int) -> Tensor {
+        var t = Tensor.zeros([0])
+        if i < state.count { swap(&t, &state[i]) }
+        return t
+    }
+    var (s0, s1, s2) = (take(0), take(1), take(2))
+    defer {
+        for (i, t) in [s0, s1, s2].enumerated() where i < state.count { state[i] = t }
+    }
+    let count = state.count
+    s0.withUnsafeMutableBufferPointer { a in
+        s1.withUnsafeMutableBufferPointer { b in
+            s2.withUnsafeMutableBufferPointer { c in
+                gradient.withUnsafeBufferPointer { g in
+                    parameter.withUnsafeMutableBufferPointer { p in body(p, g, Array([a, b, c].prefix(count))) }
+                }
+            }
+        }
     }
 }
