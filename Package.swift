@@ -24,6 +24,8 @@ let package = Package(
                 "Recurrent", "RecurrentExamples", "RecurrentTasks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "recurrent-bench", dependencies: ["Recurrent", "CRecurrentKernels"]),
+        // libFuzzer targets for the loaders: fuzz/run.sh builds them with -sanitize=fuzzer.
+        .executableTarget(name: "recurrent-fuzz", dependencies: ["Recurrent", "RecurrentTasks"]),
         .testTarget(name: "DocumentationTests", dependencies: ["Recurrent", "RecurrentTasks"]),
         .testTarget(
             name: "RecurrentTests", dependencies: ["Recurrent", "RecurrentExamples", "RecurrentTasks"], resources: [.copy("Fixtures")]),

@@ -37,11 +37,12 @@ public enum Tasks {
             guard saved.task == options.task else {
                 throw RecurrentError.file(path: resume, problem: "holds a \(saved.task.rawValue) run, not \(options.task.rawValue)")
             }
-            let (epochs, budget, patience) = (options.epochs, options.timeBudget, options.patience)
+            let (epochs, budget, patience, every) = (options.epochs, options.timeBudget, options.patience, options.checkpointEvery)
             options = saved.options
             options.epochs = epochs ?? options.epochs
             options.timeBudget = budget ?? options.timeBudget
             options.patience = patience ?? options.patience
+            options.checkpointEvery = every ?? options.checkpointEvery
             resumeState = checkpoint
         }
         try ModelDirectory.checkReplaceable(out)

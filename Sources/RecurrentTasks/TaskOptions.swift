@@ -49,6 +49,9 @@ public struct TaskOptions: Codable, Sendable {
     public var seed: UInt64?
     public var patience: Int?
     public var timeBudget: Double?
+    /// Checkpoint every this many steps within an epoch as well as after it (a long epoch's work
+    /// survives a kill).
+    public var checkpointEvery: Int?
     /// Keep only this many examples (sequences, sentences, rows, characters) of each part: quick runs.
     public var limit: Int?
 
@@ -75,7 +78,8 @@ struct TaskDefaults {
     func training(_ o: TaskOptions) -> TrainingSettings {
         TrainingSettings(
             epochs: o.epochs ?? epochs, batchSize: o.batchSize ?? batchSize, learningRate: o.learningRate ?? learningRate,
-            clipNorm: o.clipNorm ?? clipNorm, seed: o.seed ?? 1, patience: o.patience ?? patience, timeBudget: o.timeBudget)
+            clipNorm: o.clipNorm ?? clipNorm, seed: o.seed ?? 1, patience: o.patience ?? patience, timeBudget: o.timeBudget,
+            checkpointEvery: o.checkpointEvery)
     }
 
     func network(

@@ -14,6 +14,8 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     public var patience: Int?
     /// Stop after the epoch, or for a stream the chunk, that crosses this many seconds.
     public var timeBudget: Double?
+    /// Also checkpoint every this many steps within an epoch (nil: after each epoch only).
+    public var checkpointEvery: Int?
 
     func validate(trainingExamples: Int) throws {
         guard epochs > 0 else { throw RecurrentError.invalidArgument("--epochs must be positive, got \(epochs)") }
@@ -24,6 +26,9 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         if let clipNorm, !(clipNorm > 0) { throw RecurrentError.invalidArgument("--clip-norm must be positive, got \(clipNorm)") }
         if let patience, patience < 0 { throw RecurrentError.invalidArgument("--patience must be ≥ 0, got \(patience)") }
         if let timeBudget, !(timeBudget > 0) { throw RecurrentError.invalidArgument("--time-budget must be positive, got \(timeBudget)") }
+        if let checkpointEvery, checkpointEvery < 1 {
+            throw RecurrentError.invalidArgument("--checkpoint-every must be at least 1 step, got \(checkpointEvery)")
+        }
         guard trainingExamples >= batchSize else {
             throw RecurrentError.invalidArgument(
                 "\(trainingExamples) training examples → 0 batches of \(batchSize); lower --batch-size")
@@ -73,6 +78,20 @@ struct TrainerState: Codable {
     var history: [EpochRecord]
     var seconds: Double
     var stopped: Bool
+    /// Set by a checkpoint within an epoch: where the epoch stands (its batches are made again
+    /// from the shuffling stream as it was when the epoch began).
+    var epochInProgress: EpochProgress?
+}
+
+/// Where an epoch stands after some of its steps.
+struct EpochProgress: Codable {
+    var shuffleAtStart: [UInt64]
+    var stepsDone: Int
+    var totals: BatchTotals
+    var normSum: Double, normMax: Double
+    var seconds: Double
+    /// Whether the checkpoint holds a stream's carried state ("carried.h", "carried.c").
+    var carried: Bool
 }
 
 /// What a finished run reports.
@@ -129,9 +148,23 @@ final class Trainer {
         if let bestWeights {
             for ((name, _), value) in zip(network.namedParameters, bestWeights) { tensors["best." + name] = value }
         }
+        if let carried = carriedForCheckpoint {
+            tensors["carried.h"] = carried.h.value
+            if let c = carried.c { tensors["carried.c"] = c.value }
+        }
         let json = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
-        try SafeTensors.write(tensors, metadata: ["format": "recurrent.checkpoint/1", "state": json], to: checkpointPath)
+        try checkpointWriter(tensors, ["format": "recurrent.checkpoint/1", "state": json], checkpointPath)
     }
+
+    /// Writes a checkpoint (atomically: a failed write leaves the previous one in place).
+    /// Tests replace it to make a write fail.
+    var checkpointWriter: ([String: Tensor], [String: String], String) throws -> Void = { tensors, metadata, path in
+        try SafeTensors.write(tensors, metadata: metadata, to: path)
+    }
+
+    /// A stream's state carried into the next chunk, when a checkpoint falls within an epoch.
+    private var carriedForCheckpoint: CarriedState?
+    private var restoredCarried: CarriedState?
 
     func loadCheckpoint(_ path: String) throws {
         let (tensors, metadata) = try SafeTensors.read(path: path)
@@ -157,6 +190,9 @@ final class Trainer {
         // Resuming is asking for more: a run that stopped early (patience, time budget) goes on.
         state.stopped = false
         network.generatorState = restored.networkGenerator
+        if restored.epochInProgress?.carried == true, let h = tensors["carried.h"] {
+            restoredCarried = CarriedState(h: Variable(h), c: tensors["carried.c"].map { Variable($0) })
+        }
     }
 
     // MARK: The loop
@@ -166,24 +202,40 @@ final class Trainer {
         var shuffle = SeededGenerator(seed: 0)
         shuffle.stateWords = state.shuffleGenerator
         while state.epochsDone < settings.epochs && !state.stopped {
-            let epochStart = Date()
+            // A checkpoint taken within this epoch resumes it where it stood.
+            let resumed = state.epochInProgress
+            state.epochInProgress = nil
+            if let resumed { shuffle.stateWords = resumed.shuffleAtStart }
+            let shuffleAtStart = shuffle.stateWords
+            let epochStart = Date().addingTimeInterval(-(resumed?.seconds ?? 0))
             let batches = try trainingBatches(&shuffle)
             network.train()
-            var carried: CarriedState?
-            var totals = BatchTotals(), normSum = 0.0, normMax = 0.0, steps = 0
+            var carried: CarriedState? = resumed == nil ? nil : restoredCarried
+            var totals = resumed?.totals ?? BatchTotals(), normSum = resumed?.normSum ?? 0, normMax = resumed?.normMax ?? 0
+            var steps = resumed?.stepsDone ?? 0
             var budgetSpent = false
-            for batch in batches {
+            for batch in batches.dropFirst(steps) {
+                let place = "epoch \(state.epochsDone + 1), batch \(steps + 1)"
                 optimizer.zeroGradients()
-                let (output, final) = try network.forward(batch, state: carried)
+                let output: Variable, final: CarriedState, loss: Variable
+                do {
+                    (output, final) = try network.forward(batch, state: carried)
+                    loss = try network.loss(output, batch)
+                } catch RecurrentError.nonFinite(let problem) {
+                    throw RecurrentError.nonFinite("training stopped at \(place): \(problem); the last checkpoint is intact")
+                }
                 if carriesState { carried = final.detached() }
-                let loss = try network.loss(output, batch)
                 let value = loss.value.scalar
                 guard value.isFinite else {
                     throw RecurrentError.nonFinite(
-                        "training diverged at epoch \(state.epochsDone + 1), step \(steps + 1): the loss is \(value); lower --lr or set --clip-norm")
+                        "training diverged at \(place): the loss is \(value); the last checkpoint is intact; lower --lr or set --clip-norm")
                 }
                 try loss.backward()
                 let norm = Double(try clippedGradientNorm())
+                guard norm.isFinite else {
+                    throw RecurrentError.nonFinite(
+                        "training diverged at \(place): the gradient's norm is \(norm); the last checkpoint is intact; lower --lr or set --clip-norm")
+                }
                 try optimizer.step()
                 try totals.add(loss: value, output: output.value, batch)
                 normSum += norm
@@ -193,7 +245,18 @@ final class Trainer {
                     budgetSpent = true
                     break
                 }
+                if let every = settings.checkpointEvery, steps % every == 0, steps < batches.count {
+                    state.epochInProgress = EpochProgress(
+                        shuffleAtStart: shuffleAtStart, stepsDone: steps, totals: totals, normSum: normSum, normMax: normMax,
+                        seconds: Date().timeIntervalSince(epochStart), carried: carried != nil)
+                    state.networkGenerator = network.generatorState
+                    state.seconds = Date().timeIntervalSince(start)
+                    carriedForCheckpoint = carried
+                    defer { (state.epochInProgress, carriedForCheckpoint) = (nil, nil) }
+                    try saveCheckpoint()
+                }
             }
+            restoredCarried = nil
             network.eval()
             var record = EpochRecord(
                 epoch: state.epochsDone + 1, loss: totals.loss, accuracy: totals.accuracy, valLoss: nil, valAccuracy: nil,
@@ -219,6 +282,7 @@ final class Trainer {
             state.shuffleGenerator = shuffle.stateWords
             state.networkGenerator = network.generatorState
             log(Self.describe(record, of: settings.epochs))
+            if let warning = Self.explosionWarning(state.history) { log(warning) }
             try saveCheckpoint()
         }
         if let bestWeights {
@@ -249,6 +313,14 @@ final class Trainer {
         return (totals.loss, totals.accuracy)
     }
 
+    /// A warning when the last epoch's loss is more than three times the first's (char-rnn's
+    /// test for a run that is blowing up).
+    static func explosionWarning(_ history: [EpochRecord]) -> String? {
+        guard history.count > 1, let first = history.first?.loss, let last = history.last?.loss, first > 0, last > 3 * first else { return nil }
+        return String(format: "warning: epoch %d's loss %.4g is more than 3× the first epoch's (%.4g): training may be diverging; lower --lr",
+                      history.last!.epoch, last, first)
+    }
+
     static func describe(_ r: EpochRecord, of epochs: Int) -> String {
         var parts = ["epoch \(r.epoch)/\(epochs)", String(format: "loss %.4f", r.loss)]
         if let a = r.accuracy { parts.append(String(format: "acc %.4f", a)) }
@@ -262,7 +334,7 @@ final class Trainer {
 
 /// Running means over batches: the loss weighted by examples (or real steps), and accuracy
 /// when the batches have classes.
-struct BatchTotals {
+struct BatchTotals: Codable {
     private var lossSum = 0.0, hits = 0, counted = 0, classified = false
 
     mutating func add(loss: Float, output: Tensor, _ batch: Batch) throws {

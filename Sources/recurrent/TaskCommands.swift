@@ -64,6 +64,7 @@ struct Train: ParsableCommand {
     @Option(help: "Random seed (weights, shuffling, dropout).") var seed: UInt64?
     @Option(help: "Stop after this many epochs without a better validation loss; the best weights are kept.") var patience: Int?
     @Option(help: "Stop after the epoch that crosses this many seconds.") var timeBudget: Double?
+    @Option(help: "Also checkpoint every N steps within an epoch (a killed run resumes from there with --resume).") var checkpointEvery: Int?
     @Option(help: "Use only the first N training examples (rows, sequences, sentences, characters).") var limit: Int?
     @Option(help: "Start from the weights of another model directory of the same architecture.") var initFrom: String?
     @Option(help: "Continue the run a model directory (or its .partial) checkpointed: weights, optimizer, epoch, RNG.") var resume: String?
@@ -79,6 +80,7 @@ struct Train: ParsableCommand {
             (o.cell, o.units, o.layers, o.bidirectional, o.dropout, o.recurrentDropout) = (cell, units, layers, bidirectional, dropout, recurrentDropout)
             (o.epochs, o.batchSize, o.learningRate, o.clipNorm, o.seed, o.patience, o.timeBudget, o.limit) =
                 (epochs, batchSize, lr, clipNorm, seed, patience, timeBudget, limit)
+            o.checkpointEvery = checkpointEvery
             let run = try Tasks.train(o, out: out, initFrom: initFrom, resume: resume, log: printFlushed)
             if json {
                 print(run.report?.metrics.rendered() ?? "{}")

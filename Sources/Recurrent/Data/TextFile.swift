@@ -9,6 +9,11 @@ public func readTextFile(_ path: String) throws -> String {
     } catch {
         throw RecurrentError.file(path: path, problem: "cannot be read (\(RecurrentError.reason(error)))")
     }
+    return try readTextFile(data: data, path: path)
+}
+
+/// The bytes of a text file as `readTextFile` takes them (UTF-8, not empty); `path` names it in errors.
+public func readTextFile(data: Data, path: String) throws -> String {
     let text = try decodeUTF8(data, path: path)
     guard !text.isEmpty else { throw RecurrentError.file(path: path, problem: "the file is empty") }
     return text

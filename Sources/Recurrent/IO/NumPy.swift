@@ -419,6 +419,11 @@ public enum NumPy {
         return try data.withUnsafeBytes { try parseNPZ($0, path: path) }
     }
 
+    /// The same from the bytes of an archive; `name` stands for the file in errors.
+    public static func readNPZ(data: Data, name: String = "<npz data>") throws -> [(name: String, tensor: Tensor)] {
+        try data.withUnsafeBytes { try parseNPZ($0, path: name) }
+    }
+
     /// The arrays of a `.npz` archive by name (without the `.npy` suffix).
     public static func loadNPZ(path: String) throws -> [String: Tensor] {
         var result: [String: Tensor] = [:]

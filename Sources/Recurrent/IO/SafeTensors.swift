@@ -64,6 +64,11 @@ public enum SafeTensors {
         return try data.withUnsafeBytes { try parse($0, path: path) }
     }
 
+    /// The same from the bytes of a file; `name` stands for the file in errors.
+    public static func read(data: Data, name: String = "<safetensors data>") throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+        try data.withUnsafeBytes { try parse($0, path: name) }
+    }
+
     /// All tensors of a safetensors file, converted to Float32.
     public static func load(path: String) throws -> [String: Tensor] {
         try read(path: path).tensors
