@@ -12,9 +12,17 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(safetensors npy npz csv text model-json)
 # Without this the Swift backtracer can hang after a crash instead of letting libFuzzer write it.
 export SWIFT_BACKTRACE=enable=no
-swift build -c release --product recurrent-fuzz --scratch-path .build-fuzz \
-    -Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING > /dev/null
-binary=.build-fuzz/release/recurrent-fuzz
+# The libraries with libFuzzer's coverage instrumentation, then the target file alone with swiftc
+# (SwiftPM would link an executable's own entry point as main, where libFuzzer needs its own).
+swift build -c release --target RecurrentTasks --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer > /dev/null
+build=.build-fuzz/release
+mkdir -p .build-fuzz/cmodule
+printf 'module CRecurrentKernels {\n    umbrella header "%s/Sources/CRecurrentKernels/include/CRecurrentKernels.h"\n    export *\n}\n' \
+    "$PWD" > .build-fuzz/cmodule/module.modulemap
+binary=$build/recurrent-fuzz
+swiftc -O -sanitize=fuzzer -parse-as-library -D FUZZING -module-name recurrent_fuzz Sources/recurrent-fuzz/Fuzz.swift \
+    -I "$build/Modules" -Xcc -fmodule-map-file=.build-fuzz/cmodule/module.modulemap \
+    "$build"/Recurrent.build/*.o "$build"/RecurrentTasks.build/*.o "$build"/CRecurrentKernels.build/*.o -o "$binary" 2> /dev/null
 status=0
 for target in "${targets[@]}"; do
     work=$(mktemp -d)

@@ -1,5 +1,5 @@
-// libFuzzer targets for every loader. Built only by fuzz/run.sh (with -sanitize=fuzzer and
-// -D FUZZING); an ordinary build gets a stub that says how to run them.
+// libFuzzer targets for every loader. fuzz/run.sh builds them with -sanitize=fuzzer and
+// -D FUZZING; an ordinary build gets a stub that says how to run them.
 import Foundation
 import Recurrent
 import RecurrentTasks
@@ -21,23 +21,29 @@ let loaders: [String: @Sendable (Data) throws -> Void] = [
     },
 ]
 
-#if FUZZING
 let target = ProcessInfo.processInfo.environment["FUZZ_TARGET"] ?? ""
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzOne(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
-    guard let load = loaders[target] else {
-        FileHandle.standardError.write(Data("FUZZ_TARGET must be one of: \(loaders.keys.sorted().joined(separator: ", "))\n".utf8))
-        exit(2)
-    }
+/// One input: a clear refusal (a `RecurrentError`) is the expected outcome for most; anything
+/// else that escapes is a finding.
+func fuzzOne(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     do {
-        try load(Data(bytes: bytes, count: count))
+        try loaders[target]!(bytes.map { Data(bytes: $0, count: count) } ?? Data())
     } catch is RecurrentError {
-        // A clear refusal is the expected outcome for most inputs.
     } catch {
         fatalError("\(target): an error that is not a RecurrentError: \(error)")
     }
     return 0
+}
+
+#if FUZZING
+// fuzz/run.sh compiles this file alone with swiftc -sanitize=fuzzer, whose libFuzzer supplies main.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzEntry(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+    guard loaders[target] != nil else {
+        FileHandle.standardError.write(Data("FUZZ_TARGET must be one of: \(loaders.keys.sorted().joined(separator: ", "))\n".utf8))
+        exit(2)
+    }
+    return fuzzOne(bytes, count)
 }
 #else
 @main
