@@ -65,6 +65,9 @@ public enum ModelDirectory {
         if metadata["format"] == Sequential.archiveFormat {
             return .imported(try Sequential.load(tensors: tensors, metadata: metadata, path: modelPath))
         }
+        if let json = metadata["network"], let problem = JSONShape.problem(in: json) {
+            throw RecurrentError.file(path: modelPath, problem: "network: \(problem)")
+        }
         guard metadata["format"] == format, let json = metadata["network"],
               let spec = try? JSONDecoder().decode(NetworkSpec.self, from: Data(json.utf8)) else {
             throw RecurrentError.file(path: modelPath, problem: "not a model written by `recurrent train` (no \(format) network)")
@@ -98,6 +101,8 @@ public enum ModelDirectory {
         } catch {
             throw RecurrentError.file(path: path, problem: "cannot be read (\(RecurrentError.reason(error)))")
         }
+        let text = try readTextFile(data: data, path: path)
+        if let problem = JSONShape.problem(in: text) { throw RecurrentError.file(path: path, problem: problem) }
         do {
             return try JSONDecoder().decode(Preprocessing.self, from: data)
         } catch {

@@ -104,6 +104,9 @@ extension Sequential {
             throw RecurrentError.file(
                 path: path, problem: "not a saved Sequential model (no \"\(archiveFormat)\" architecture in the metadata)")
         }
+        if let problem = JSONShape.problem(in: json) {
+            throw RecurrentError.file(path: path, problem: "architecture: \(problem)")
+        }
         let spec: LayerSpec
         do {
             spec = try JSONDecoder().decode(LayerSpec.self, from: Data(json.utf8))

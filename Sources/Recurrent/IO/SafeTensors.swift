@@ -96,6 +96,9 @@ public enum SafeTensors {
         guard let headerText = String(validating: headerBytes, as: UTF8.self) else {
             throw fail("header (bytes 8..<\(dataStart)) is not valid UTF-8")
         }
+        if let problem = JSONShape.problem(in: headerText) {
+            throw fail("header (bytes 8..<\(dataStart)): \(problem)")
+        }
         let json: Any
         do {
             json = try JSONSerialization.jsonObject(with: Data(headerText.utf8))
