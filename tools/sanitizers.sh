@@ -10,8 +10,14 @@ sanitizers=("$@")
 [ ${#sanitizers[@]} -gt 0 ] || sanitizers=(address thread)
 suites='GEMMTests|PointwiseTests|PackedWeightCacheTests|AutogradTests|GradientCheck|ConvolutionTests|TorchTensorTests|FastPathTests|FusedVersusCellTests|SequenceGradientTests|RecurrentBehaviourTests|RecurrentInputTests|LayerTests|ModelLayerTests|ModelParityTests|FunctionalModelTests|KerasParityTests|TorchParityTests|NumPyTests|ZipBombTests|SafeTensorsTests|DataReaderTests|OptimizerTests|FitTests|FitOptionTests|LossTests|SurvivalTests/(aNaN|aFailed|resumedFrom|sameSeed)'
 export ASAN_OPTIONS=detect_leaks=0 TSAN_OPTIONS=halt_on_error=1
+status=0
 for sanitizer in "${sanitizers[@]}"; do
     echo "== --sanitize=$sanitizer"
     swift build --build-tests --sanitize="$sanitizer" --scratch-path ".build-$sanitizer" > /dev/null
-    swift test --skip-build --sanitize="$sanitizer" --scratch-path ".build-$sanitizer" --filter "$suites" 2>&1 | grep -E "^(✔|✘) Test run|error:|ERROR: (Address|Thread)Sanitizer|WARNING: ThreadSanitizer" || true
+    log=$(mktemp)
+    swift test --skip-build --sanitize="$sanitizer" --scratch-path ".build-$sanitizer" --filter "$suites" > "$log" 2>&1 || status=1
+    grep -E "^(✔|✘) Test run|ERROR: AddressSanitizer|WARNING: ThreadSanitizer|SUMMARY: " "$log" || true
+    if grep -qE "✘|ERROR: AddressSanitizer|WARNING: ThreadSanitizer" "$log"; then status=1; fi
+    rm -f "$log"
 done
+exit $status
