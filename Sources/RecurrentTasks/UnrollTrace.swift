@@ -46,7 +46,8 @@ extension UnrollTrace {
             return parts.count == 1 ? parts[0] : try Tensor.concatenate(parts, axis: 2)
         }
         let width = x.shape[2]
-        let inputs = (0..<T).map { t in Variable(try! x.rows(at: [0]).reshaped([T, width]).rows(at: [t]), requiresGrad: true) }
+        let steps = try x.reshaped([T, width])
+        let inputs = try (0..<T).map { t in Variable(try steps.rows(at: [t]), requiresGrad: true) }
 
         var lanes: [Lane] = []
         var layerInput = inputs
@@ -118,12 +119,11 @@ extension UnrollTrace {
         let lossDescription: String
         let loss: Variable
         switch spec.head {
-        case .stepClasses(let classes):
+        case .stepClasses:
             outputs = stepLogits.map { softmax($0.value.scalars) }
             let top = argmaxIndex(outputs[T - 1])
             loss = try logSoftmaxEntry(stepLogits[T - 1], top) * -1
             lossDescription = "−log p of the most likely output at the last step"
-            _ = classes
         case .sequenceClasses:
             // The classifier on each prefix, by the network's own forward pass.
             outputs = try (1...T).map { t in
