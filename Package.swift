@@ -9,13 +9,21 @@ let package = Package(
         .executable(name: "recurrent", targets: ["recurrent"]),
         .executable(name: "recurrent-bench", targets: ["recurrent-bench"]),
     ],
+    traits: [
+        .trait(name: "MPI", description: "Data-parallel training across processes on MPI (Open MPI: apt-get install libopenmpi-dev openmpi-bin)")
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
     ],
     targets: [
         .target(name: "CRecurrentKernels"),
-        .target(name: "Recurrent", dependencies: ["CRecurrentKernels"]),
+        // MPI, only with the MPI trait: Open MPI's headers and library, and a C face over them.
+        .systemLibrary(name: "CMPI", pkgConfig: "mpi", providers: [.apt(["libopenmpi-dev"])]),
+        .target(name: "CMPIShim", dependencies: [.target(name: "CMPI", condition: .when(traits: ["MPI"]))]),
+        .target(
+            name: "Recurrent",
+            dependencies: ["CRecurrentKernels", .target(name: "CMPIShim", condition: .when(traits: ["MPI"]))]),
         .target(name: "RecurrentExamples", dependencies: ["Recurrent"]),
         .target(name: "RecurrentTasks", dependencies: ["Recurrent"]),
         .executableTarget(
@@ -26,6 +34,8 @@ let package = Package(
         .executableTarget(name: "recurrent-bench", dependencies: ["Recurrent", "CRecurrentKernels"]),
         // libFuzzer targets for the loaders: fuzz/run.sh builds them with -sanitize=fuzzer.
         .executableTarget(name: "recurrent-fuzz", dependencies: ["Recurrent", "RecurrentTasks"]),
+        // Data-parallel training checked under mpirun (.ci/run), in a build with the MPI trait.
+        .executableTarget(name: "recurrent-mpi-check", dependencies: ["Recurrent"]),
         .testTarget(name: "DocumentationTests", dependencies: ["Recurrent", "RecurrentTasks"]),
         .testTarget(
             name: "RecurrentTests", dependencies: ["Recurrent", "RecurrentExamples", "RecurrentTasks"], resources: [.copy("Fixtures")]),

@@ -78,6 +78,52 @@ indirect enum LayerSpec: Codable {
     }
 }
 
+extension LayerSpec {
+    /// The largest example a saved model's input may declare (the build runs one through it).
+    static let maxInputElements = 1 << 22
+
+    /// A size the architecture declares that no file of `budget` weights could back (a layer
+    /// wider than the file holds floats), or an input too large to build the model with.
+    func sizeProblem(budget: Int) -> String? {
+        func over(_ name: String, _ values: Int...) -> String? {
+            var product = 1
+            for v in values {
+                let (p, overflow) = product.multipliedReportingOverflow(by: max(v, 0))
+                if overflow || p > budget {
+                    return "\(name) of \(values.map(String.init).joined(separator: " × ")) is larger than the file's \(budget) weights could fill"
+                }
+                product = p
+            }
+            return nil
+        }
+        switch self {
+        case let .dense(units, _, _, _): return over("Dense units", units)
+        case let .embedding(rows, width, _, _, _): return over("Embedding table", rows, width)
+        case let .conv1D(filters, kernelSize, strides, _, dilationRate, _, _):
+            return over("Conv1D filters", filters, kernelSize) ?? over("Conv1D strides", strides) ?? over("Conv1D dilation", dilationRate)
+        case let .maxPooling1D(poolSize, strides, _): return over("MaxPooling1D pool", poolSize) ?? over("MaxPooling1D strides", strides)
+        case let .recurrent(c):
+            return over("recurrent layer", c.hiddenSize, c.numLayers) ?? over("recurrent input", c.inputSize ?? 0) ?? over("projection", c.projSize)
+        case let .bidirectional(forward, backward, _):
+            return LayerSpec.recurrent(forward).sizeProblem(budget: budget) ?? LayerSpec.recurrent(backward).sizeProblem(budget: budget)
+        case let .timeDistributed(inner): return inner.sizeProblem(budget: budget)
+        case let .sequential(_, inputShape, layers):
+            if let inputShape {
+                var elements = 1
+                for dim in inputShape {
+                    let (p, overflow) = elements.multipliedReportingOverflow(by: max(dim ?? Sequential.probeSteps.1, 0))
+                    elements = overflow ? Int.max : p
+                }
+                if elements > Self.maxInputElements {
+                    return "the input shape \(Shape.keras([nil] + inputShape)) has more than \(Self.maxInputElements) elements per example"
+                }
+            }
+            return layers.lazy.compactMap { $0.sizeProblem(budget: budget) }.first
+        default: return nil
+        }
+    }
+}
+
 extension Sequential {
     public static let archiveFormat = "recurrent.sequential/1"
 
@@ -113,7 +159,15 @@ extension Sequential {
         } catch {
             throw RecurrentError.file(path: path, problem: "unreadable architecture: \(error)")
         }
-        guard case .sequential = spec, let model = spec.make() as? Sequential else {
+        guard case .sequential = spec else {
+            throw RecurrentError.file(path: path, problem: "the architecture is not a Sequential model")
+        }
+        // Building allocates what the architecture declares: no more than the file's weights can fill.
+        let budget = max(tensors.values.reduce(0) { $0 + $1.count }, 1 << 16)
+        if let problem = spec.sizeProblem(budget: budget) {
+            throw RecurrentError.file(path: path, problem: "architecture: \(problem)")
+        }
+        guard let model = spec.make() as? Sequential else {
             throw RecurrentError.file(path: path, problem: "the architecture is not a Sequential model")
         }
         try model.build()

@@ -33,6 +33,9 @@ open class Model: Layer, TrainingAware {
     var graph: FunctionalGraph?
     /// Where a `fit` in progress stands, for callbacks that back it up and resume it.
     var fitProgress: FitProgress?
+    /// False on the ranks of a data-parallel `fit` other than 0: callbacks that write files
+    /// (checkpoints, logs, backups) leave them to rank 0.
+    public internal(set) var isPrimaryProcess = true
 
     public init() {}
 

@@ -123,12 +123,13 @@ public final class ModelCheckpoint: Callback {
             best = value
         }
         let target = path.replacingOccurrences(of: "{epoch}", with: String(epoch + 1))
+        defer { (savedEpoch, savedPath) = (epoch, target) }
+        guard model.isPrimaryProcess else { return }
         if let sequential = model as? Sequential {
             try sequential.save(to: target)
         } else {
             try model.saveWeights(to: target)
         }
-        (savedEpoch, savedPath) = (epoch, target)
     }
 
     public func onTrainEnd(model: Model) throws {

@@ -70,13 +70,14 @@ extension Model {
         _ x: Tensor, _ y: Tensor, batchSize: Int = 32, epochs: Int = 1, verbose: Verbosity = .auto,
         callbacks: [Callback] = [], validationSplit: Float = 0, validationData: (x: Tensor, y: Tensor)? = nil,
         shuffle: Bool = true, classWeight: [Int: Float]? = nil, sampleWeight: Tensor? = nil, lengths: [Int]? = nil,
-        validationLengths: [Int]? = nil, bucketing: Bool = false, seed: UInt64? = nil, report: String? = nil
+        validationLengths: [Int]? = nil, bucketing: Bool = false, seed: UInt64? = nil, report: String? = nil,
+        distributed: Communicator? = nil
     ) throws -> History {
         try fit(
             [x], y, batchSize: batchSize, epochs: epochs, verbose: verbose, callbacks: callbacks,
             validationSplit: validationSplit, validationData: validationData.map { (x: [$0.x], y: $0.y) },
             shuffle: shuffle, classWeight: classWeight, sampleWeight: sampleWeight, lengths: lengths,
-            validationLengths: validationLengths, bucketing: bucketing, seed: seed, report: report)
+            validationLengths: validationLengths, bucketing: bucketing, seed: seed, report: report, distributed: distributed)
     }
 
     /// `fit` for a model of several inputs: one tensor per input, all with the same number of rows.
@@ -85,10 +86,19 @@ extension Model {
         _ x: [Tensor], _ y: Tensor, batchSize: Int = 32, epochs: Int = 1, verbose: Verbosity = .auto,
         callbacks: [Callback] = [], validationSplit: Float = 0, validationData: (x: [Tensor], y: Tensor)? = nil,
         shuffle: Bool = true, classWeight: [Int: Float]? = nil, sampleWeight: Tensor? = nil, lengths: [Int]? = nil,
-        validationLengths: [Int]? = nil, bucketing: Bool = false, seed: UInt64? = nil, report: String? = nil
+        validationLengths: [Int]? = nil, bucketing: Bool = false, seed: UInt64? = nil, report: String? = nil,
+        distributed: Communicator? = nil
     ) throws -> History {
         let settings = try requireCompiled()
         let started = Date()
+        // Data-parallel: `batchSize` examples per rank, rank r taking the r-th part of each global batch.
+        let world = distributed.flatMap { $0.size > 1 ? $0 : nil }
+        if world != nil && bucketing {
+            throw RecurrentError.invalidArgument("fit: bucketing is not supported in a data-parallel run")
+        }
+        let rank = world?.rank ?? 0, globalBatch = batchSize * (world?.size ?? 1)
+        isPrimaryProcess = rank == 0
+        defer { isPrimaryProcess = true }
         let count = try checkDataset(x, y, role: "training data")
         try checkLengths(lengths, x, role: "fit lengths")
         if lengths != nil && bucketing {
@@ -131,13 +141,17 @@ extension Model {
         let run = FitProgress(generator: seed.map(SeededGenerator.init(seed:)) ?? GlobalGenerator.shared.split())
         fitProgress = run
         defer { fitProgress = nil }
-        let steps = (trainCount + batchSize - 1) / batchSize
-        let progress = ProgressBar(steps: steps, verbosity: verbose, write: progressWriter)
+        let steps = (trainCount + globalBatch - 1) / globalBatch
+        let progress = ProgressBar(steps: steps, verbosity: rank == 0 ? verbose : .silent, write: progressWriter)
         var history = History()
         var rates: [Double] = []
         stopTraining = false
         try prepareOptimizer(settings.optimizer, firstBatch: x.map { try $0.rows(at: Array(0..<min(batchSize, trainCount))) })
+        try world?.broadcastParameters(settings.optimizer.parameters)
         for callback in callbacks { try callback.onTrainBegin(model: self) }
+        // A rank that fails ends every rank, naming itself and the cause, rather than leaving the
+        // others waiting in a collective.
+        do {
         for epoch in run.nextEpoch..<max(epochs, run.nextEpoch) {
             for callback in callbacks { try callback.onEpochBegin(epoch, model: self) }
             progress.begin(epoch: epoch, of: epochs)
@@ -148,7 +162,16 @@ extension Model {
             isTraining = true
             defer { isTraining = false }
             for step in 0..<steps {
-                let rows = Array(order[(step * batchSize)..<min((step + 1) * batchSize, trainCount)])
+                let global = order[(step * globalBatch)..<min((step + 1) * globalBatch, trainCount)]
+                let rows = Array(global.dropFirst(rank * batchSize).prefix(batchSize))
+                settings.optimizer.zeroGradients()
+                guard !rows.isEmpty else {
+                    // The last global batch may leave this rank nothing: it still takes part in the sums.
+                    var extra: [Float] = []
+                    _ = try world?.averageGradients(settings.optimizer.parameters, examples: 0, extra: &extra)
+                    try settings.optimizer.step()
+                    continue
+                }
                 var inputs = try x.map { Variable(try $0.rows(at: rows)) }
                 if let spans {
                     let real = rows.map { spans[$0] }.filter { !$0.isEmpty }
@@ -156,12 +179,15 @@ extension Model {
                     inputs = [Variable(try inputs[0].value.sliced(steps, axis: 1))]
                 }
                 let target = try y.rows(at: rows)
-                settings.optimizer.zeroGradients()
                 let prediction = try forward(inputs, lengths: lengths.map { l in rows.map { l[$0] } })
                 let loss = try weights.map { w in
                     try settings.loss.weighted(prediction, target, weights: rows.map { w[$0] })
                 } ?? settings.loss(prediction, target)
                 try loss.backward()
+                if let world {
+                    var extra: [Float] = []
+                    _ = try world.averageGradients(settings.optimizer.parameters, examples: rows.count, extra: &extra)
+                }
                 try settings.optimizer.step()
                 try tracker.add(loss: loss.value.scalar, prediction: prediction.value, target: target, examples: rows.count)
                 progress.update(step: step + 1, logs: tracker.logs)
@@ -170,6 +196,7 @@ extension Model {
             }
             isTraining = false
             run.nextEpoch = epoch + 1
+            if let world { try tracker.reduce(over: world) }
             var logs = tracker.logs
             if let validation {
                 logs += try evaluateLogs(validation.x, validation.y, batchSize: batchSize, lengths: heldOutLengths)
@@ -183,8 +210,12 @@ extension Model {
             }
             if stopTraining { break }
         }
+        } catch {
+            if let world { world.abort("\(error)") }
+            throw error
+        }
         for callback in callbacks { try callback.onTrainEnd(model: self) }
-        if let report {
+        if let report, rank == 0 {
             try trainingReport(history, rates: rates, epochs: epochs, batchSize: batchSize, examples: trainCount,
                                validationExamples: validation?.y.shape[0] ?? 0, seconds: Date().timeIntervalSince(started)).write(to: report)
         }
@@ -396,6 +427,18 @@ struct LogTracker {
             let (sum, count) = try metricTotals[i].metric.total(prediction, target)
             metricTotals[i].sum += sum
             metricTotals[i].count += count
+        }
+    }
+
+    /// The sums of every rank: the epoch's logs over all the ranks' examples.
+    mutating func reduce(over world: Communicator) throws {
+        var sums = [Float(lossSum), Float(examples)] + metricTotals.flatMap { [Float($0.sum), Float($0.count)] }
+        try world.allReduceSum(&sums)
+        lossSum = Double(sums[0])
+        examples = Int(sums[1].rounded())
+        for i in metricTotals.indices {
+            metricTotals[i].sum = Double(sums[2 + 2 * i])
+            metricTotals[i].count = Int(sums[3 + 2 * i].rounded())
         }
     }
 

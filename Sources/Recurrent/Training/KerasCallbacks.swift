@@ -92,6 +92,7 @@ public final class CSVLogger: Callback {
     }
 
     public func onTrainBegin(model: Model) throws {
+        guard model.isPrimaryProcess else { return }   // rank 0 alone writes the log
         let manager = FileManager.default
         let existing = append ? (try? manager.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 : 0
         writeHeader = existing == 0
@@ -108,6 +109,7 @@ public final class CSVLogger: Callback {
     }
 
     public func onEpochEnd(_ epoch: Int, logs: [String: Float], model: Model) throws {
+        guard model.isPrimaryProcess else { return }
         if keys == nil {
             var sorted = logs.keys.sorted()
             if !sorted.contains(where: { $0.hasPrefix("val_") }) { sorted += sorted.map { "val_" + $0 } }
@@ -188,7 +190,7 @@ public final class BackupAndRestore: Callback {
     }
 
     public func onEpochEnd(_ epoch: Int, logs: [String: Float], model: Model) throws {
-        guard let progress = model.fitProgress, let optimizer = model.compiled?.optimizer else { return }
+        guard model.isPrimaryProcess, let progress = model.fitProgress, let optimizer = model.compiled?.optimizer else { return }
         try FileManager.default.createDirectory(atPath: backupDirectory, withIntermediateDirectories: true)
         var tensors: [String: Tensor] = [:]
         for (name, value) in model.stateDict() { tensors["model." + name] = value }
@@ -201,7 +203,7 @@ public final class BackupAndRestore: Callback {
     }
 
     public func onTrainEnd(model: Model) throws {
-        guard deleteCheckpoint, FileManager.default.fileExists(atPath: file) else { return }
+        guard model.isPrimaryProcess, deleteCheckpoint, FileManager.default.fileExists(atPath: file) else { return }
         try FileManager.default.removeItem(atPath: file)
         if (try? FileManager.default.contentsOfDirectory(atPath: backupDirectory))?.isEmpty == true {
             try? FileManager.default.removeItem(atPath: backupDirectory)
