@@ -27,6 +27,10 @@ import Testing
     }
 
     @Test func backupAndRestoreResumesAsIfUninterrupted() throws {
+        try ForcedISA.unchanged { try backupAndRestore() }
+    }
+
+    func backupAndRestore() throws {
         let (x, y) = Self.data()
         let straight = Self.model()
         straight.compile(optimizer: Adam(learningRate: 0.01), loss: .meanSquaredError)
@@ -68,6 +72,10 @@ import Testing
     }
 
     @Test func checkpointRestoresTheBestEpoch() throws {
+        try ForcedISA.unchanged { try checkpointRestores() }
+    }
+
+    func checkpointRestores() throws {
         let (x, y) = Self.data()
         let model = Self.model()
         model.compile(optimizer: Adam(learningRate: 0.05), loss: .meanSquaredError)
@@ -88,6 +96,10 @@ import Testing
     }
 
     @Test func lengthsTrainAsAMaskingLayerDoes() throws {
+        try ForcedISA.unchanged { try lengthsAsMasking() }
+    }
+
+    func lengthsAsMasking() throws {
         // Padding after each example's length: zeros for the Masking model, junk for the lengths model,
         // which must never see it.
         var (x, y) = Self.data()
