@@ -35,8 +35,8 @@ extension Communicator {
 
     /// Turns each rank's mean gradient over its `examples` into the mean over every rank's
     /// examples: scaled by the local count, summed across ranks in fused buckets, divided by the
-    /// global count, which it returns (with the summed `extra` values appended to the last bucket).
-    func averageGradients(_ parameters: [Variable], examples: Int, extra: inout [Float]) throws -> Int {
+    /// global count, which it returns.
+    func averageGradients(_ parameters: [Variable], examples: Int) throws -> Int {
         var buckets: [[Variable]] = [[]]
         var filled = 0
         for parameter in parameters {
@@ -48,19 +48,14 @@ extension Communicator {
         for (index, bucket) in buckets.enumerated() {
             let isLast = index == buckets.count - 1
             var flat: [Float] = []
-            flat.reserveCapacity(bucket.reduce(0) { $0 + $1.value.count } + (isLast ? extra.count + 1 : 0))
+            flat.reserveCapacity(bucket.reduce(0) { $0 + $1.value.count } + (isLast ? 1 : 0))
             for parameter in bucket {
                 if let grad = parameter.grad { flat += grad.scalars.map { $0 * Float(examples) } }
                 else { flat += [Float](repeating: 0, count: parameter.value.count) }
             }
-            if isLast { flat += extra + [Float(examples)] }
+            if isLast { flat.append(Float(examples)) }   // the global count rides with the last bucket
             try allReduceSum(&flat)
-            if isLast {
-                total = Int(flat.removeLast().rounded())
-                extra = Array(flat.suffix(extra.count))
-                flat.removeLast(extra.count)
-            }
-            buckets[index] = bucket
+            if isLast { total = Int(flat.removeLast().rounded()) }
             var offset = 0
             for parameter in bucket {
                 let n = parameter.value.count

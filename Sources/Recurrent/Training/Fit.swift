@@ -167,8 +167,7 @@ extension Model {
                 settings.optimizer.zeroGradients()
                 guard !rows.isEmpty else {
                     // The last global batch may leave this rank nothing: it still takes part in the sums.
-                    var extra: [Float] = []
-                    _ = try world?.averageGradients(settings.optimizer.parameters, examples: 0, extra: &extra)
+                    _ = try world?.averageGradients(settings.optimizer.parameters, examples: 0)
                     try settings.optimizer.step()
                     continue
                 }
@@ -184,10 +183,7 @@ extension Model {
                     try settings.loss.weighted(prediction, target, weights: rows.map { w[$0] })
                 } ?? settings.loss(prediction, target)
                 try loss.backward()
-                if let world {
-                    var extra: [Float] = []
-                    _ = try world.averageGradients(settings.optimizer.parameters, examples: rows.count, extra: &extra)
-                }
+                _ = try world?.averageGradients(settings.optimizer.parameters, examples: rows.count)
                 try settings.optimizer.step()
                 try tracker.add(loss: loss.value.scalar, prediction: prediction.value, target: target, examples: rows.count)
                 progress.update(step: step + 1, logs: tracker.logs)
