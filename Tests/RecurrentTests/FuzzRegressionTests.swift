@@ -19,4 +19,12 @@ import Testing
         #expect(message { _ = try Sequential.load(tensors: [:], metadata: ["format": Sequential.archiveFormat, "architecture": wide], path: "m.safetensors") }
             .contains("Dense units of 900000000 is larger than the file's 65536 weights could fill"))
     }
+
+    /// model-json: an input axis of -2 reached a precondition (a negative element count).
+    @Test func aNegativeInputAxisIsAnError() throws {
+        let metadata = ["format": Sequential.archiveFormat, "architecture": try Self.input("model-json-negative-input-axis.json")]
+        #expect(message { _ = try Sequential.load(tensors: [:], metadata: metadata, path: "m.safetensors") }
+            .contains("has an axis of -2, not a positive length"))
+        #expect(message { try Sequential { Input(shape: [3, -1]); Dense(units: 1) }.build() }.contains("has an axis of -1"))
+    }
 }

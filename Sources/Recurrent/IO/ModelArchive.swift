@@ -109,6 +109,9 @@ extension LayerSpec {
         case let .timeDistributed(inner): return inner.sizeProblem(budget: budget)
         case let .sequential(_, inputShape, layers):
             if let inputShape {
+                if let bad = inputShape.first(where: { ($0 ?? 1) < 1 }) {
+                    return "the input shape \(Shape.keras([nil] + inputShape)) has an axis of \(bad!), not a positive length"
+                }
                 var elements = 1
                 for dim in inputShape {
                     let (p, overflow) = elements.multipliedReportingOverflow(by: max(dim ?? Sequential.probeSteps.1, 0))

@@ -1,5 +1,5 @@
 import CRecurrentKernels
-import Synchronization
+import Foundation
 
 /// Packed copies of weights kept from one inference call to the next: a recurrent layer's
 /// sweep packs its W_hh slices once per weight version instead of once per call, which at
@@ -9,7 +9,7 @@ import Synchronization
 /// storage's version (bumped by every mutable access, e.g. an optimizer step or a weight
 /// load), the layout and the kernel ISA. Packed matrices are immutable once made, so callers
 /// may share them across threads.
-final class PackedWeightCache: Sendable {
+final class PackedWeightCache: @unchecked Sendable {  // `entries` is guarded by `lock`
     static let shared = PackedWeightCache()
 
     /// Packed bytes kept at most; the least recently used entries go first.
@@ -37,13 +37,17 @@ final class PackedWeightCache: Sendable {
         var bytes: Int { packed.reduce(0) { $0 + $1.byteCount } }
     }
 
-    private let entries = Mutex<[Entry]>([])
+    // An NSLock (a pthread mutex) rather than Synchronization's Mutex: ThreadSanitizer sees
+    // pthread locks as synchronisation, and reported every access under the futex-based Mutex
+    // as a race.
+    private let lock = NSLock()
+    nonisolated(unsafe) private var entries: [Entry] = []
 
     /// The packed matrices of `weight` in `layout`, made by `make` when none are cached for
     /// the weight's current contents.
     func packed(_ weight: Tensor, layout: Layout, make: () -> [PackedMatrix]) -> [PackedMatrix] {
         let storage = weight.storage, version = storage.version, isa = rk_active_isa()
-        let hit = entries.withLock { entries -> [PackedMatrix]? in
+        let hit = lock.withLock { () -> [PackedMatrix]? in
             entries.removeAll { $0.storage == nil }
             guard let i = entries.firstIndex(where: {
                 $0.storage === storage && $0.version == version && $0.layout == layout && $0.isa == isa
@@ -54,7 +58,7 @@ final class PackedWeightCache: Sendable {
         }
         if let hit { return hit }
         let packed = make()
-        entries.withLock { entries in
+        lock.withLock {
             // Drop entries of freed weights and older versions of this one, then the least
             // recently used beyond the byte budget.
             entries.removeAll { $0.storage == nil || ($0.storage === storage && $0.layout == layout) }
@@ -69,11 +73,11 @@ final class PackedWeightCache: Sendable {
 
     /// Bytes of packed storage held for weights still alive.
     var liveBytes: Int {
-        entries.withLock { $0.filter { $0.storage != nil }.reduce(0) { $0 + $1.bytes } }
+        lock.withLock { entries.filter { $0.storage != nil }.reduce(0) { $0 + $1.bytes } }
     }
 
     /// Forgets every entry (for tests and memory measurements).
     func removeAll() {
-        entries.withLock { $0.removeAll() }
+        lock.withLock { entries.removeAll() }
     }
 }

@@ -136,6 +136,10 @@ public final class Sequential: Model, MaskAware {
                 "Sequential \"\(name)\": the input shape is not known yet; start the model with Input(shape:) "
                     + "or call it on data first")
         }
+        if let bad = inputShape.first(where: { ($0 ?? 1) < 1 }) {
+            throw RecurrentError.invalidArgument(
+                "Sequential \"\(name)\": the input shape \(Shape.keras([nil] + inputShape)) has an axis of \(bad!), not a positive length")
+        }
         func probe(_ free: Int) throws -> [[Int]] {
             try withoutGradients {
                 let wasTraining = isTraining
