@@ -215,26 +215,27 @@ final class Trainer {
             var steps = resumed?.stepsDone ?? 0
             var budgetSpent = false
             for batch in batches.dropFirst(steps) {
-                let place = "epoch \(state.epochsDone + 1), batch \(steps + 1)"
+                // Named only when something goes wrong: no string is built per step.
+                func place() -> String { "epoch \(state.epochsDone + 1), batch \(steps + 1)" }
                 optimizer.zeroGradients()
                 let output: Variable, final: CarriedState, loss: Variable
                 do {
                     (output, final) = try network.forward(batch, state: carried)
                     loss = try network.loss(output, batch)
                 } catch RecurrentError.nonFinite(let problem) {
-                    throw RecurrentError.nonFinite("training stopped at \(place): \(problem); the last checkpoint is intact")
+                    throw RecurrentError.nonFinite("training stopped at \(place()): \(problem); the last checkpoint is intact")
                 }
                 if carriesState { carried = final.detached() }
                 let value = loss.value.scalar
                 guard value.isFinite else {
                     throw RecurrentError.nonFinite(
-                        "training diverged at \(place): the loss is \(value); the last checkpoint is intact; lower --lr or set --clip-norm")
+                        "training diverged at \(place()): the loss is \(value); the last checkpoint is intact; lower --lr or set --clip-norm")
                 }
                 try loss.backward()
                 let norm = Double(try clippedGradientNorm())
                 guard norm.isFinite else {
                     throw RecurrentError.nonFinite(
-                        "training diverged at \(place): the gradient's norm is \(norm); the last checkpoint is intact; lower --lr or set --clip-norm")
+                        "training diverged at \(place()): the gradient's norm is \(norm); the last checkpoint is intact; lower --lr or set --clip-norm")
                 }
                 try optimizer.step()
                 try totals.add(loss: value, output: output.value, batch)

@@ -208,8 +208,7 @@ enum UnrollAssets {
     // Per-step outputs as the trace holds them: a sequence classifier's are its prefixes'.
     function stepOutputs(m, ex, edits) {
       const run = forward(m, ex, edits);
-      if (m.head === "step") return { run: run, outputs: run.outputs };
-      if (m.head === "regression") return { run: run, outputs: run.outputs };
+      if (m.head !== "sequence") return { run: run, outputs: run.outputs };
       const outputs = [];
       for (let t = 1; t <= ex.T; t++) {
         const prefix = { T: t, ids: ex.ids.map((ids) => ids.slice(0, t)), features: ex.features.slice(0, t * m.featureWidth) };

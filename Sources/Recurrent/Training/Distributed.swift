@@ -46,25 +46,24 @@ extension Communicator {
         }
         var total = 0
         for (index, bucket) in buckets.enumerated() {
-            let isLast = index == buckets.count - 1
-            var flat: [Float] = []
-            flat.reserveCapacity(bucket.reduce(0) { $0 + $1.value.count } + (isLast ? 1 : 0))
+            // The global count rides with the first bucket, so that every bucket is divided as it is unpacked.
+            let isFirst = index == 0
+            var flat: [Float] = isFirst ? [Float(examples)] : []
+            flat.reserveCapacity(bucket.reduce(flat.count) { $0 + $1.value.count })
             for parameter in bucket {
                 if let grad = parameter.grad { flat += grad.scalars.map { $0 * Float(examples) } }
                 else { flat += [Float](repeating: 0, count: parameter.value.count) }
             }
-            if isLast { flat.append(Float(examples)) }   // the global count rides with the last bucket
             try allReduceSum(&flat)
-            if isLast { total = Int(flat.removeLast().rounded()) }
-            var offset = 0
+            if isFirst { total = Int(flat[0].rounded()) }
+            let divisor = Float(max(total, 1))
+            var offset = isFirst ? 1 : 0
             for parameter in bucket {
                 let n = parameter.value.count
-                parameter.grad = try Tensor(shape: parameter.value.shape, scalars: Array(flat[offset..<(offset + n)]))
+                parameter.grad = try Tensor(shape: parameter.value.shape, scalars: flat[offset..<(offset + n)].map { $0 / divisor })
                 offset += n
             }
         }
-        let divisor = Float(max(total, 1))
-        for parameter in parameters { parameter.grad = parameter.grad.map { $0.map { $0 / divisor } } }
         return total
     }
 }
