@@ -34,9 +34,9 @@ let package = Package(
         .executableTarget(name: "recurrent-bench", dependencies: ["Recurrent", "CRecurrentKernels"]),
         // libFuzzer targets for the loaders: fuzz/run.sh builds them with -sanitize=fuzzer.
         .executableTarget(name: "recurrent-fuzz", dependencies: ["Recurrent", "RecurrentTasks"]),
-        // Data-parallel training checked under mpirun (.ci/run), in a build with the MPI trait.
-        .executableTarget(name: "recurrent-mpi-check", dependencies: ["Recurrent"]),
         .testTarget(name: "DocumentationTests", dependencies: ["Recurrent", "RecurrentTasks"]),
+        // Data-parallel training under mpirun: empty without the MPI trait.
+        .testTarget(name: "RecurrentMPITests", dependencies: ["Recurrent", "RecurrentTasks"]),
         .testTarget(
             name: "RecurrentTests", dependencies: ["Recurrent", "RecurrentExamples", "RecurrentTasks"], resources: [.copy("Fixtures")]),
     ]

@@ -4,13 +4,20 @@
 #if __has_include(<mpi.h>)
 #include <limits.h>
 #include <mpi.h>
-#include <stdlib.h>
+
+static int provided = MPI_THREAD_SINGLE;
 
 int rk_mpi_init(void) {
     int done = 0;
     MPI_Initialized(&done);
-    return done ? MPI_SUCCESS : MPI_Init(NULL, NULL);
+    if (done) {
+        MPI_Query_thread(&provided);
+        return MPI_SUCCESS;
+    }
+    return MPI_Init_thread(NULL, NULL, MPI_THREAD_MULTIPLE, &provided);
 }
+
+int rk_mpi_thread_multiple(void) { return provided == MPI_THREAD_MULTIPLE; }
 
 int rk_mpi_finalize(void) {
     int done = 0;
@@ -48,35 +55,19 @@ int rk_mpi_allreduce_sum(float *buffer, size_t count) {
     return MPI_SUCCESS;
 }
 
-int rk_mpi_iallreduce_sum(float *buffer, size_t count, void **request) {
-    if (count > piece) {  // rare: fall back to the blocking form
-        *request = NULL;
-        return rk_mpi_allreduce_sum(buffer, count);
-    }
-    MPI_Request *r = malloc(sizeof(MPI_Request));
-    if (!r) return MPI_ERR_NO_MEM;
-    int status = MPI_Iallreduce(MPI_IN_PLACE, buffer, (int)count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, r);
-    if (status != MPI_SUCCESS) {
-        free(r);
-        *request = NULL;
-        return status;
-    }
-    *request = r;
-    return MPI_SUCCESS;
-}
-
-int rk_mpi_wait(void *request) {
-    if (!request) return MPI_SUCCESS;
-    MPI_Request *r = request;
-    int status = MPI_Wait(r, MPI_STATUS_IGNORE);
-    free(r);
-    return status;
-}
-
 int rk_mpi_broadcast(float *buffer, size_t count, int root) {
     for (size_t start = 0; start < count; start += piece) {
         size_t n = count - start < piece ? count - start : piece;
         int status = MPI_Bcast(buffer + start, (int)n, MPI_FLOAT, root, MPI_COMM_WORLD);
+        if (status != MPI_SUCCESS) return status;
+    }
+    return MPI_SUCCESS;
+}
+
+int rk_mpi_broadcast_bytes(unsigned char *buffer, size_t count, int root) {
+    for (size_t start = 0; start < count; start += piece) {
+        size_t n = count - start < piece ? count - start : piece;
+        int status = MPI_Bcast(buffer + start, (int)n, MPI_BYTE, root, MPI_COMM_WORLD);
         if (status != MPI_SUCCESS) return status;
     }
     return MPI_SUCCESS;

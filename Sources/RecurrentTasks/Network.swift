@@ -65,6 +65,33 @@ public struct Batch {
 
     public var size: Int { lengths.count }
     var isFull: Bool { lengths.allSatisfy { $0 == steps } }
+
+    /// What the loss averages over: sequences, or real steps for a per-step head.
+    var examples: Int { classes?.count ?? size }
+
+    /// Rank `rank`'s part of a batch split across `ranks` processes: a contiguous run of rows
+    /// (nil when the batch has too few rows to give this rank any). The time axis stays.
+    func shard(rank: Int, of ranks: Int) throws -> Batch? {
+        let per = (size + ranks - 1) / ranks
+        let rows = min(rank * per, size)..<min((rank + 1) * per, size)
+        guard !rows.isEmpty else { return nil }
+        var part = self
+        part.ids = try ids.map { try $0.sliced(rows) }
+        part.features = try features?.sliced(rows)
+        part.lengths = Array(lengths[rows])
+        part.values = try values?.sliced(rows)
+        if let classes {
+            // Per-sequence classes go by row; per-step classes by each row's real steps, in row order
+            // (with every length 1 the two agree).
+            if classes.count != size {
+                let start = lengths[..<rows.lowerBound].reduce(0, +)
+                part.classes = try classes.sliced(start..<(start + part.lengths.reduce(0, +)))
+            } else {
+                part.classes = try classes.sliced(rows)
+            }
+        }
+        return part
+    }
 }
 
 /// The recurrent state carried between chunks of a stream (truncated BPTT).
@@ -140,6 +167,11 @@ public final class SequenceNetwork: Model {
             // A checkpoint from before the layer's stream was saved has the network's alone.
             if newValue.count == 8 { rnn.randomState = Array(newValue.suffix(4)) }
         }
+    }
+
+    public override func useRandomStream(ofRank rank: Int) {
+        generator = generator.derived(forRank: rank)
+        super.useRandomStream(ofRank: rank)
     }
 
     /// The head's output for a batch, and the final state (for carrying across chunks).

@@ -8,6 +8,8 @@ public struct TrainingRun: Sendable {
     public var outcome: TrainingOutcome
     public var parameterCount: Int
     public var sizes: [(String, Int)]
+    /// This process's rank in a data-parallel run (only rank 0 wrote the directory).
+    public var rank = 0
 }
 
 public enum PredictionFormat: Sendable {
@@ -21,44 +23,68 @@ public enum Tasks {
     /// `initFrom` starts from another model directory's weights (same architecture);
     /// `resume` continues the run whose checkpoint a model directory (or a `.partial` one
     /// left by an interrupted run) holds, with its options, for `options.epochs` epochs in all.
+    ///
+    /// `distributed` (several processes under `mpirun`) trains data-parallel: every rank reads
+    /// the data, `batchSize` is per rank, rank 0's options, checkpoint and initial weights go to
+    /// every rank, each rank trains on its rows of every global batch, and rank 0 alone writes
+    /// the model directory. A rank that fails ends every rank with its error.
     public static func train(
         _ options: TaskOptions, out: String, initFrom: String? = nil, resume: String? = nil,
-        commandLine: [String] = CommandLine.arguments, log: @escaping (String) -> Void = { _ in }
+        commandLine: [String] = CommandLine.arguments, log: @escaping (String) -> Void = { _ in },
+        distributed: Communicator? = nil
     ) throws -> TrainingRun {
-        var options = options
-        var resumeState: String?
-        if let resume {
-            let source = FileManager.default.fileExists(atPath: resume + "/" + ModelDirectory.checkpointFile) ? resume : ModelDirectory.partialPath(resume)
-            let checkpoint = source + "/" + ModelDirectory.checkpointFile
-            guard FileManager.default.fileExists(atPath: checkpoint) else {
-                throw RecurrentError.file(path: resume, problem: "holds no training checkpoint to resume")
-            }
-            let saved = try ModelDirectory.loadPreprocessing(source)
-            guard saved.task == options.task else {
-                throw RecurrentError.file(path: resume, problem: "holds a \(saved.task.rawValue) run, not \(options.task.rawValue)")
-            }
-            let (epochs, budget, patience, every) = (options.epochs, options.timeBudget, options.patience, options.checkpointEvery)
-            options = saved.options
-            options.epochs = epochs ?? options.epochs
-            options.timeBudget = budget ?? options.timeBudget
-            options.patience = patience ?? options.patience
-            options.checkpointEvery = every ?? options.checkpointEvery
-            resumeState = checkpoint
+        guard let world = distributed, world.size > 1 else {
+            return try train(options, out: out, initFrom: initFrom, resume: resume, commandLine: commandLine, log: log, world: nil)
         }
-        try ModelDirectory.checkReplaceable(out)
+        do {
+            return try train(options, out: out, initFrom: initFrom, resume: resume, commandLine: commandLine, log: log, world: world)
+        } catch {
+            world.abort("\(error)")
+        }
+    }
+
+    private static func train(
+        _ options: TaskOptions, out: String, initFrom: String?, resume: String?, commandLine: [String],
+        log: @escaping (String) -> Void, world: Communicator?
+    ) throws -> TrainingRun {
+        let primary = (world?.rank ?? 0) == 0
+        var options = options
+        var checkpoint: (data: Data, path: String)?
+        if let resume, primary { (options, checkpoint) = try resumable(options, from: resume) }
+        if let world {
+            options = try JSONDecoder().decode(TaskOptions.self, from: Data(try world.broadcasting([UInt8](try JSONEncoder().encode(options)))))
+            if resume != nil {
+                let data = Data(try world.broadcasting(checkpoint.map { [UInt8]($0.data) } ?? []))
+                checkpoint = (data, checkpoint?.path ?? "rank 0's checkpoint")
+            }
+            options.ranks = world.size
+        }
+        if primary { try ModelDirectory.checkReplaceable(out) }
         let started = Date()
         let prepared = try options.task.pipeline.prepare(options)
         try prepared.settings.validate(trainingExamples: prepared.stream == nil ? prepared.train.count : prepared.settings.batchSize)
+        if let world { try checkSamePreprocessing(prepared.preprocessing, world) }
         let network = try SequenceNetwork(prepared.spec, seed: prepared.settings.seed)
         if let initFrom { try initialize(network, from: initFrom) } else { try prepared.initialize?(network) }
 
         let trainer = Trainer(
             network: network, settings: prepared.settings, carriesState: prepared.stream != nil,
             validation: try prepared.validationBatches, trainingBatches: prepared.trainingBatches)
-        trainer.log = log
-        trainer.epochSample = prepared.epochSample
-        // Read before the partial directory (where the checkpoint may live) is made anew.
-        if let resumeState { try trainer.loadCheckpoint(resumeState) }
+        trainer.world = world
+        if primary {
+            trainer.log = log
+            trainer.epochSample = prepared.epochSample
+        }
+        if let world {
+            try world.broadcastParameters(network.parameters())
+            network.useRandomStream(ofRank: world.rank)
+        }
+        if let checkpoint { try trainer.loadCheckpoint(checkpoint.data, path: checkpoint.path) }
+        guard primary else {
+            let outcome = try trainer.run()
+            return TrainingRun(
+                directory: out, report: nil, outcome: outcome, parameterCount: network.parameterCount, sizes: prepared.sizes, rank: world!.rank)
+        }
 
         return try ModelDirectory.writing(out) { partial in
             try ModelDirectory.savePreprocessing(prepared.preprocessing, in: partial)
@@ -73,6 +99,39 @@ public enum Tasks {
             try ModelDirectory.write(run.rendered() + "\n", to: partial + "/run.json")
             try ReportPage.write(model: partial, name: URL(fileURLWithPath: out).standardizedFileURL.lastPathComponent)
             return TrainingRun(directory: out, report: report, outcome: outcome, parameterCount: network.parameterCount, sizes: prepared.sizes)
+        }
+    }
+
+    /// The options and checkpoint of the run `resume` names, with this run's epochs, budget,
+    /// patience and checkpoint interval where given. Read before the partial directory (where
+    /// the checkpoint may live) is made anew.
+    private static func resumable(_ given: TaskOptions, from resume: String) throws -> (TaskOptions, (data: Data, path: String)) {
+        let source = FileManager.default.fileExists(atPath: resume + "/" + ModelDirectory.checkpointFile) ? resume : ModelDirectory.partialPath(resume)
+        let path = source + "/" + ModelDirectory.checkpointFile
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw RecurrentError.file(path: resume, problem: "holds no training checkpoint to resume")
+        }
+        let saved = try ModelDirectory.loadPreprocessing(source)
+        guard saved.task == given.task else {
+            throw RecurrentError.file(path: resume, problem: "holds a \(saved.task.rawValue) run, not \(given.task.rawValue)")
+        }
+        var options = saved.options
+        options.epochs = given.epochs ?? options.epochs
+        options.timeBudget = given.timeBudget ?? options.timeBudget
+        options.patience = given.patience ?? options.patience
+        options.checkpointEvery = given.checkpointEvery ?? options.checkpointEvery
+        options.ranks = nil   // this run's processes decide
+        return (options, (try Trainer.readCheckpoint(path), path))
+    }
+
+    /// Every rank must have fitted rank 0's preprocessing: the same data file on every host.
+    private static func checkSamePreprocessing(_ preprocessing: Preprocessing, _ world: Communicator) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let mine = [UInt8](try encoder.encode(preprocessing))
+        guard try world.broadcasting(mine) == mine else {
+            throw RecurrentError.invalidArgument(
+                "rank \(world.rank) fitted other preprocessing than rank 0 on \(preprocessing.options.dataPath): every host needs the same data file")
         }
     }
 
@@ -112,7 +171,8 @@ public enum Tasks {
                                  ("dropout", .number(Double(p.spec.dropout))), ("recurrent_dropout", .number(Double(p.spec.recurrentDropout)))])),
             ("training", .object([("epochs", .number(Double(p.settings.epochs))), ("epochs_run", .number(Double(outcome.history.count))),
                                   ("best_epoch", outcome.bestEpoch.map { .number(Double($0)) } ?? .null),
-                                  ("batch_size", .number(Double(p.settings.batchSize))), ("learning_rate", .number(Double(p.settings.learningRate))),
+                                  ("batch_size", .number(Double(p.settings.batchSize / (o.ranks ?? 1)))),
+                                  ("ranks", .number(Double(o.ranks ?? 1))), ("learning_rate", .number(Double(p.settings.learningRate))),
                                   ("clip_norm", p.settings.clipNorm.map { .number(Double($0)) } ?? .null),
                                   ("patience", p.settings.patience.map { .number(Double($0)) } ?? .null),
                                   ("time_budget", p.settings.timeBudget.map { .number($0) } ?? .null),

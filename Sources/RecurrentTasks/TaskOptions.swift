@@ -54,6 +54,9 @@ public struct TaskOptions: Codable, Sendable {
     public var checkpointEvery: Int?
     /// Keep only this many examples (sequences, sentences, rows, characters) of each part: quick runs.
     public var limit: Int?
+    /// The processes of a data-parallel run (`Tasks.train(distributed:)` sets it): each global
+    /// batch is `batchSize` examples (or stream lanes) per rank.
+    public var ranks: Int?
 
     public init(task: TaskKind, dataPath: String) {
         self.task = task
@@ -77,7 +80,7 @@ struct TaskDefaults {
 
     func training(_ o: TaskOptions) -> TrainingSettings {
         TrainingSettings(
-            epochs: o.epochs ?? epochs, batchSize: o.batchSize ?? batchSize, learningRate: o.learningRate ?? learningRate,
+            epochs: o.epochs ?? epochs, batchSize: (o.batchSize ?? batchSize) * (o.ranks ?? 1), learningRate: o.learningRate ?? learningRate,
             clipNorm: o.clipNorm ?? clipNorm, seed: o.seed ?? 1, patience: o.patience ?? patience, timeBudget: o.timeBudget,
             checkpointEvery: o.checkpointEvery)
     }

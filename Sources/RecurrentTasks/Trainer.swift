@@ -81,6 +81,8 @@ struct TrainerState: Codable {
     /// Set by a checkpoint within an epoch: where the epoch stands (its batches are made again
     /// from the shuffling stream as it was when the epoch began).
     var epochInProgress: EpochProgress?
+    /// A data-parallel run's dropout streams, one per rank (`networkGenerator` is rank 0's).
+    var rankGenerators: [[UInt64]]?
 }
 
 /// Where an epoch stands after some of its steps.
@@ -117,6 +119,12 @@ final class Trainer {
     var log: (String) -> Void = { _ in }
     /// Text to keep with each epoch's record (a language model's sample), drawn in eval mode.
     var epochSample: ((SequenceNetwork) throws -> String)?
+    /// A data-parallel run: each batch is a global batch whose rows the ranks share, the
+    /// gradients are averaged over all of them, and rank 0 alone checkpoints.
+    var world: Communicator? {
+        didSet { exchange = world.map { GradientExchange(network.parameters(), world: $0) } }
+    }
+    private var exchange: GradientExchange?
 
     private(set) var state: TrainerState
     private var bestWeights: [Tensor]?
@@ -167,7 +175,18 @@ final class Trainer {
     private var restoredCarried: CarriedState?
 
     func loadCheckpoint(_ path: String) throws {
-        let (tensors, metadata) = try SafeTensors.read(path: path)
+        try loadCheckpoint(try Self.readCheckpoint(path), path: path)
+    }
+
+    static func readCheckpoint(_ path: String) throws -> Data {
+        do { return try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw RecurrentError.file(path: path, problem: "cannot be read (\(RecurrentError.reason(error)))")
+        }
+    }
+
+    /// Resumes from a checkpoint's bytes (read from `path`, or received from rank 0).
+    func loadCheckpoint(_ data: Data, path: String) throws {
+        let (tensors, metadata) = try SafeTensors.read(data: data, name: path)
         guard metadata["format"] == "recurrent.checkpoint/1", let json = metadata["state"],
               let restored = try? JSONDecoder().decode(TrainerState.self, from: Data(json.utf8)) else {
             throw RecurrentError.file(path: path, problem: "not a training checkpoint of this tool")
@@ -190,6 +209,13 @@ final class Trainer {
         // Resuming is asking for more: a run that stopped early (patience, time budget) goes on.
         state.stopped = false
         network.generatorState = restored.networkGenerator
+        if let world {
+            if let streams = restored.rankGenerators, streams.count == world.size {
+                network.generatorState = streams[world.rank]
+            } else {
+                network.useRandomStream(ofRank: world.rank)
+            }
+        }
         if restored.epochInProgress?.carried == true, let h = tensors["carried.h"] {
             restoredCarried = CarriedState(h: Variable(h), c: tensors["carried.c"].map { Variable($0) })
         }
@@ -211,52 +237,61 @@ final class Trainer {
             let batches = try trainingBatches(&shuffle)
             network.train()
             var carried: CarriedState? = resumed == nil ? nil : restoredCarried
-            var totals = resumed?.totals ?? BatchTotals(), normSum = resumed?.normSum ?? 0, normMax = resumed?.normMax ?? 0
+            // A checkpoint's totals are every rank's: rank 0 carries them on.
+            var totals = (world?.rank ?? 0) == 0 ? resumed?.totals ?? BatchTotals() : BatchTotals()
+            var normSum = resumed?.normSum ?? 0, normMax = resumed?.normMax ?? 0
             var steps = resumed?.stepsDone ?? 0
             var budgetSpent = false
-            for batch in batches.dropFirst(steps) {
+            for globalBatch in batches.dropFirst(steps) {
                 // Named only when something goes wrong: no string is built per step.
                 func place() -> String { "epoch \(state.epochsDone + 1), batch \(steps + 1)" }
                 optimizer.zeroGradients()
-                let output: Variable, final: CarriedState, loss: Variable
-                do {
-                    (output, final) = try network.forward(batch, state: carried)
-                    loss = try network.loss(output, batch)
-                } catch RecurrentError.nonFinite(let problem) {
-                    throw RecurrentError.nonFinite("training stopped at \(place()): \(problem); the last checkpoint is intact")
+                // This rank's rows of the batch; none when a last batch is too small to share.
+                let shard: Batch? = try world.map { try globalBatch.shard(rank: $0.rank, of: $0.size) } ?? globalBatch
+                exchange?.begin(examples: shard?.examples ?? 0)
+                if let batch = shard {
+                    let output: Variable, final: CarriedState, loss: Variable
+                    do {
+                        (output, final) = try network.forward(batch, state: carried)
+                        loss = try network.loss(output, batch)
+                    } catch RecurrentError.nonFinite(let problem) {
+                        throw RecurrentError.nonFinite("training stopped at \(place()): \(problem); the last checkpoint is intact")
+                    }
+                    if carriesState { carried = final.detached() }
+                    let value = loss.value.scalar
+                    guard value.isFinite else {
+                        throw RecurrentError.nonFinite(
+                            "training diverged at \(place()): the loss is \(value); the last checkpoint is intact; lower --lr or set --clip-norm")
+                    }
+                    try loss.backward(whenComplete: exchange?.gradientReady)
+                    try totals.add(loss: value, output: output.value, batch)
                 }
-                if carriesState { carried = final.detached() }
-                let value = loss.value.scalar
-                guard value.isFinite else {
-                    throw RecurrentError.nonFinite(
-                        "training diverged at \(place()): the loss is \(value); the last checkpoint is intact; lower --lr or set --clip-norm")
-                }
-                try loss.backward()
+                try exchange?.finish()
                 let norm = Double(try clippedGradientNorm())
                 guard norm.isFinite else {
                     throw RecurrentError.nonFinite(
                         "training diverged at \(place()): the gradient's norm is \(norm); the last checkpoint is intact; lower --lr or set --clip-norm")
                 }
                 try optimizer.step()
-                try totals.add(loss: value, output: output.value, batch)
                 normSum += norm
                 normMax = max(normMax, norm)
                 steps += 1
-                if carriesState, let budget = settings.timeBudget, Date().timeIntervalSince(start) > budget {
+                if carriesState, let budget = settings.timeBudget, try agreed(Date().timeIntervalSince(start) > budget) {
                     budgetSpent = true
                     break
                 }
                 if let every = settings.checkpointEvery, steps % every == 0, steps < batches.count {
                     state.epochInProgress = EpochProgress(
-                        shuffleAtStart: shuffleAtStart, stepsDone: steps, totals: totals, normSum: normSum, normMax: normMax,
-                        seconds: Date().timeIntervalSince(epochStart), carried: carried != nil)
-                    state.networkGenerator = network.generatorState
+                        shuffleAtStart: shuffleAtStart, stepsDone: steps, totals: try totals.summed(over: world), normSum: normSum,
+                        normMax: normMax, seconds: Date().timeIntervalSince(epochStart), carried: carried != nil)
+                    try recordGenerators()
                     state.seconds = Date().timeIntervalSince(start)
                     carriedForCheckpoint = carried
                     defer { (state.epochInProgress, carriedForCheckpoint) = (nil, nil) }
                     try saveCheckpoint()
                 }
             }
+            totals = try totals.summed(over: world)
             restoredCarried = nil
             network.eval()
             var record = EpochRecord(
@@ -279,9 +314,9 @@ final class Trainer {
             state.history.append(record)
             state.epochsDone += 1
             state.seconds = Date().timeIntervalSince(start)
-            if let budget = settings.timeBudget, state.seconds > budget || budgetSpent { state.stopped = true }
+            if let budget = settings.timeBudget, try agreed(state.seconds > budget) || budgetSpent { state.stopped = true }
             state.shuffleGenerator = shuffle.stateWords
-            state.networkGenerator = network.generatorState
+            try recordGenerators()
             log(Self.describe(record, of: settings.epochs))
             if let warning = Self.explosionWarning(state.history) { log(warning) }
             try saveCheckpoint()
@@ -292,6 +327,24 @@ final class Trainer {
         return TrainingOutcome(
             history: state.history, bestEpoch: state.bestEpoch, stoppedEarly: state.stopped && state.epochsDone < settings.epochs,
             seconds: state.seconds)
+    }
+
+    /// Rank 0's answer on every rank: a decision from a clock must not split the ranks.
+    private func agreed(_ answer: Bool) throws -> Bool {
+        guard let world else { return answer }
+        var flag: [Float] = [answer ? 1 : 0]
+        try world.broadcast(&flag, from: 0)
+        return flag[0] != 0
+    }
+
+    /// The dropout streams' positions into the state: rank 0's, and in a data-parallel run every rank's.
+    private func recordGenerators() throws {
+        state.networkGenerator = network.generatorState
+        guard let world else { return }
+        state.rankGenerators = try (0..<world.size).map { r in
+            let mine = r == world.rank ? [UInt8](try JSONEncoder().encode(network.generatorState)) : []
+            return try JSONDecoder().decode([UInt64].self, from: Data(try world.broadcasting(mine, from: r)))
+        }
     }
 
     /// The global gradient norm before clipping; gradients are clipped to `clipNorm` when set.
@@ -305,12 +358,14 @@ final class Trainer {
         var carried: CarriedState?
         var totals = BatchTotals()
         try withoutGradients {
-            for batch in batches {
+            for whole in batches {
+                guard let batch = try world.map({ try whole.shard(rank: $0.rank, of: $0.size) }) ?? whole else { continue }
                 let (output, final) = try network.forward(batch, state: carried)
                 if carriesState { carried = final }
                 try totals.add(loss: try network.loss(output, batch).value.scalar, output: output.value, batch)
             }
         }
+        totals = try totals.summed(over: world)
         return (totals.loss, totals.accuracy)
     }
 
@@ -347,6 +402,14 @@ struct BatchTotals: Codable {
             let predicted = try output.argmax(axis: -1).scalars
             hits += zip(predicted, classes.scalars).reduce(0) { $0 + ($1.0 == $1.1 ? 1 : 0) }
         }
+    }
+
+    /// The totals of every rank of a data-parallel run (these alone without one).
+    func summed(over world: Communicator?) throws -> BatchTotals {
+        guard let world else { return self }
+        var sums = [lossSum, Double(hits), Double(counted), classified ? 1 : 0].map { Float($0) }
+        try world.allReduceSum(&sums)
+        return BatchTotals(lossSum: Double(sums[0]), hits: Int(sums[1].rounded()), counted: Int(sums[2].rounded()), classified: sums[3] > 0)
     }
 
     var loss: Double { lossSum / Double(max(counted, 1)) }

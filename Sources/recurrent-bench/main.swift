@@ -16,6 +16,9 @@ let benchUsage = """
           the batch-1 bound of this machine: W_hh read once per step, halves of h crossing cores
       bucketing [--examples 4000] [--max-length 250]
           one epoch of fit on padded token sequences with and without bucketing
+      allreduce [--configs A,D] [--cell lstm] [--steps 5] [--threads N] [--latency-us 25]
+          under mpirun, with the MPI trait: the gradient all-reduce's time and bandwidth, training
+          steps with and without it, and (with -np 1) the projected scaling of a ring all-reduce
     """
 
 var benchArguments = Array(CommandLine.arguments.dropFirst())
@@ -35,6 +38,8 @@ do {
         try RNNBench.run(Array(benchArguments.dropFirst()))
     case "bucketing":
         try BucketingBench.run(Array(benchArguments.dropFirst()))
+    case "allreduce":
+        try AllReduceBench.run(Array(benchArguments.dropFirst()))
     case "floor":
         try FloorBench.run(Array(benchArguments.dropFirst()))
     case "-h", "--help", "help":

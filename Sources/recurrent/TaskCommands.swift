@@ -68,10 +68,14 @@ struct Train: ParsableCommand {
     @Option(help: "Use only the first N training examples (rows, sequences, sentences, characters).") var limit: Int?
     @Option(help: "Start from the weights of another model directory of the same architecture.") var initFrom: String?
     @Option(help: "Continue the run a model directory (or its .partial) checkpointed: weights, optimizer, epoch, RNG.") var resume: String?
+    @Option(help: ArgumentHelp(
+        "Data-parallel training: mpi (every process mpirun started trains on its rows of each global batch of --batch-size per process), none, or auto: mpi when launched by mpirun.",
+        valueName: "auto|mpi|none")) var distributed = "auto"
     @Flag(help: "Print the final metrics as JSON.") var json = false
 
     func run() throws {
         try reportingErrors {
+            let world = try communicator(distributed)
             var o = TaskOptions(task: task, dataPath: data)
             (o.splitColumn, o.valSplit, o.testSplit, o.column, o.window, o.horizon) = (splitColumn, valSplit, testSplit, column, window, horizon)
             (o.idColumn, o.stepColumn, o.labelColumn, o.textColumn) = (idColumn, stepColumn, labelColumn, textColumn)
@@ -81,7 +85,8 @@ struct Train: ParsableCommand {
             (o.epochs, o.batchSize, o.learningRate, o.clipNorm, o.seed, o.patience, o.timeBudget, o.limit) =
                 (epochs, batchSize, lr, clipNorm, seed, patience, timeBudget, limit)
             o.checkpointEvery = checkpointEvery
-            let run = try Tasks.train(o, out: out, initFrom: initFrom, resume: resume, log: printFlushed)
+            let run = try Tasks.train(o, out: out, initFrom: initFrom, resume: resume, log: printFlushed, distributed: world)
+            guard run.rank == 0 else { return }
             if json {
                 print(run.report?.metrics.rendered() ?? "{}")
                 return
@@ -89,6 +94,26 @@ struct Train: ParsableCommand {
             print("model: \(run.directory) (\(run.parameterCount) parameters, \(run.outcome.history.count) epochs, best \(run.outcome.bestEpoch.map(String.init) ?? "last"), \(String(format: "%.1f", run.outcome.seconds)) s)")
             if let report = run.report { print("held-out " + report.text.replacingOccurrences(of: "\n", with: "\nheld-out ")) }
         }
+    }
+}
+
+/// The processes to train with: MPI's world when asked for or launched by mpirun (in a build
+/// with the MPI trait), else none.
+func communicator(_ choice: String) throws -> Communicator? {
+    let launched = mpiLauncherWorldSize
+    switch choice {
+    case "none": return nil
+    case "auto" where launched == nil: return nil
+    case "auto", "mpi":
+        #if MPI
+        return try MPICommunicator.world()
+        #else
+        throw RecurrentError.invalidArgument(
+            (launched.map { "started by mpirun as one of \($0) processes, but " } ?? "--distributed mpi: ")
+                + "this build has no MPI; build with `swift build -c release --traits MPI` (needs libopenmpi-dev)")
+        #endif
+    default:
+        throw RecurrentError.invalidArgument("--distributed expects auto, mpi or none, got '\(choice)'")
     }
 }
 

@@ -5,18 +5,19 @@
 
 #include <stddef.h>
 
+/// MPI_Init_thread asking for MPI_THREAD_MULTIPLE (reductions run on a background thread).
 int rk_mpi_init(void);
+/// Whether the library granted MPI_THREAD_MULTIPLE.
+int rk_mpi_thread_multiple(void);
 int rk_mpi_finalize(void);
 int rk_mpi_initialized(void);
 int rk_mpi_rank(void);
 int rk_mpi_size(void);
 /// In place: every rank's `buffer` becomes the element-wise sum over ranks.
 int rk_mpi_allreduce_sum(float *buffer, size_t count);
-/// The same, started without waiting: `rk_mpi_wait` completes it.
-int rk_mpi_iallreduce_sum(float *buffer, size_t count, void **request);
-int rk_mpi_wait(void *request);
 /// In place: every rank's `buffer` becomes rank `root`'s.
 int rk_mpi_broadcast(float *buffer, size_t count, int root);
+int rk_mpi_broadcast_bytes(unsigned char *buffer, size_t count, int root);
 /// Ends every rank of the job (after printing nothing: the caller prints first).
 void rk_mpi_abort(int code);
 double rk_mpi_wtime(void);

@@ -80,7 +80,11 @@ public final class Variable {
 
     /// Back-propagates from this variable. A scalar output gets the seed 1 by default;
     /// other outputs need an explicit `seed` of their own shape.
-    public func backward(seed: Tensor? = nil) throws {
+    ///
+    /// `whenComplete` is called with each leaf as soon as its gradient is final — when the last
+    /// op that used it has passed its gradient back — while the rest of the pass goes on (data-
+    /// parallel training starts sending a layer's gradients then).
+    public func backward(seed: Tensor? = nil, whenComplete: ((Variable) throws -> Void)? = nil) throws {
         let start: Tensor
         if let seed {
             guard seed.shape == value.shape else {
@@ -103,38 +107,45 @@ public final class Variable {
         var gradients: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): start]
         // The gradients of the results of multi-result ops, gathered until the op's node.
         var resultGradients: [ObjectIdentifier: [Tensor?]] = [:]
-        for node in topologicalOrder().reversed() {
-            let inputGradients: [Tensor?]
+        let order = topologicalOrder()
+        // How many uses of each leaf are still to pass their gradient back.
+        var usesLeft: [ObjectIdentifier: Int] = [:]
+        for node in order {
+            for input in node.inputs where input.isLeaf && input.requiresGrad { usesLeft[ObjectIdentifier(input), default: 0] += 1 }
+        }
+        func accumulate(_ gradient: Tensor, into leaf: Variable) throws {
+            leaf.grad = try leaf.grad.map { try $0 + gradient } ?? gradient
+        }
+        for node in order.reversed() {
+            var inputGradients: [Tensor?] = []
             if let results = node.results {
-                guard let gathered = resultGradients.removeValue(forKey: ObjectIdentifier(node)) else { continue }
-                inputGradients = try results.backward(gathered)
-            } else {
-                guard let gradient = gradients.removeValue(forKey: ObjectIdentifier(node)) else { continue }
+                if let gathered = resultGradients.removeValue(forKey: ObjectIdentifier(node)) {
+                    inputGradients = try results.backward(gathered)
+                }
+            } else if let gradient = gradients.removeValue(forKey: ObjectIdentifier(node)) {
                 if let (op, index) = node.producer {
                     resultGradients[ObjectIdentifier(op), default: Array(repeating: nil, count: op.results!.count)][index] = gradient
-                    continue
-                }
-                guard let backward = node.backwardFunction else {
-                    if let existing = node.grad {
-                        node.grad = try existing + gradient
-                    } else {
-                        node.grad = gradient
-                    }
-                    continue
-                }
-                inputGradients = try backward(gradient)
-            }
-            for (input, inputGradient) in zip(node.inputs, inputGradients) {
-                guard input.requiresGrad, let inputGradient else { continue }
-                guard inputGradient.shape == input.value.shape else {
-                    preconditionFailure("gradient shape \(inputGradient.shape) for input of shape \(input.value.shape)")
-                }
-                let key = ObjectIdentifier(input)
-                if let existing = gradients[key] {
-                    gradients[key] = try existing + inputGradient
+                } else if let backward = node.backwardFunction {
+                    inputGradients = try backward(gradient)
                 } else {
-                    gradients[key] = inputGradient
+                    try accumulate(gradient, into: node)   // the pass started at a leaf
                 }
+            }
+            for (i, input) in node.inputs.enumerated() where input.requiresGrad {
+                let key = ObjectIdentifier(input)
+                if i < inputGradients.count, let inputGradient = inputGradients[i] {
+                    guard inputGradient.shape == input.value.shape else {
+                        preconditionFailure("gradient shape \(inputGradient.shape) for input of shape \(input.value.shape)")
+                    }
+                    gradients[key] = try gradients[key].map { try $0 + inputGradient } ?? inputGradient
+                }
+                // A leaf's gradient is final once its last use has passed back (or passed nothing).
+                guard input.isLeaf, let left = usesLeft[key] else { continue }
+                if left > 1 { usesLeft[key] = left - 1; continue }
+                usesLeft[key] = nil
+                guard let gradient = gradients.removeValue(forKey: key) else { continue }
+                try accumulate(gradient, into: input)
+                try whenComplete?(input)
             }
         }
     }

@@ -13,6 +13,8 @@ public final class Dropout: MaskAware, TrainingAware {
     /// PyTorch spelling: `Dropout(p: 0.5)`.
     public convenience init(p: Float, seed: UInt64? = nil) { self.init(rate: p, seed: seed) }
 
+    public func useRandomStream(ofRank rank: Int) { generator = generator.derived(forRank: rank) }
+
     public var namedParameters: [(name: String, variable: Variable)] { [] }
 
     public func callAsFunction(_ input: Variable) throws -> Variable {

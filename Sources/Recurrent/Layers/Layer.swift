@@ -38,6 +38,13 @@ extension Layer {
 /// Keras's `training=` argument. `fit` switches it on for its training steps.
 public protocol TrainingAware: AnyObject {
     var isTraining: Bool { get set }
+    /// Draws this layer's random numbers (dropout masks) from a stream of rank `rank`'s own,
+    /// derived from the layer's stream: each rank of a data-parallel `fit` masks its shard apart.
+    func useRandomStream(ofRank rank: Int)
+}
+
+extension TrainingAware {
+    public func useRandomStream(ofRank rank: Int) {}
 }
 
 /// A layer that takes part in Keras masking: it receives the [B, T] mask of real steps (1) and

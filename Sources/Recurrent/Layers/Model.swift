@@ -110,6 +110,10 @@ open class Model: Layer, TrainingAware {
     }
     private var trainingMode = false
 
+    open func useRandomStream(ofRank rank: Int) {
+        for child in children { (child.module as? TrainingAware)?.useRandomStream(ofRank: rank) }
+    }
+
     /// PyTorch's `model.train()`.
     public func train() { isTraining = true }
     /// PyTorch's `model.eval()`.

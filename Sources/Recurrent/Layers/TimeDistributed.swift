@@ -12,6 +12,8 @@ public final class TimeDistributed: MaskAware, TrainingAware {
         set { (layer as? TrainingAware)?.isTraining = newValue }
     }
 
+    public func useRandomStream(ofRank rank: Int) { (layer as? TrainingAware)?.useRandomStream(ofRank: rank) }
+
     public func callAsFunction(_ input: Variable) throws -> Variable {
         guard input.rank >= 3, input.shape[0] > 0, input.shape[1] > 0 else {
             throw RecurrentError.shapeMismatch(

@@ -35,6 +35,11 @@ public final class Bidirectional: Layer {
         set { forwardLayer.isTraining = newValue; backwardLayer.isTraining = newValue }
     }
 
+    public func useRandomStream(ofRank rank: Int) {
+        forwardLayer.useRandomStream(ofRank: rank)
+        backwardLayer.useRandomStream(ofRank: rank)
+    }
+
     /// The merged output (with `.none`, only the forward output; use `call` for both).
     public func callAsFunction(_ input: Variable) throws -> Variable {
         try call(input)[0]

@@ -46,6 +46,8 @@ public class RecurrentLayer: Layer {
         get { generator.stateWords }
         set { generator.stateWords = newValue }
     }
+
+    public func useRandomStream(ofRank rank: Int) { generator = generator.derived(forRank: rank) }
     private var carriedState: (h: Tensor, c: Tensor?)?
 
     /// A layer stack of this configuration with fresh weights (built now when the input size is

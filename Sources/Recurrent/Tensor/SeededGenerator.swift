@@ -26,6 +26,12 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         }
     }
 
+    /// A stream of its own for rank `rank` of a data-parallel run, derived from this one.
+    public func derived(forRank rank: Int) -> SeededGenerator {
+        var copy = self
+        return SeededGenerator(seed: copy.next() ^ (UInt64(rank) &* 0xD1B5_4A32_D192_ED03))
+    }
+
     public mutating func next() -> UInt64 {
         let result = rotate(state.1 &* 5, 7) &* 9
         let t = state.1 << 17

@@ -148,6 +148,8 @@ extension Model {
         stopTraining = false
         try prepareOptimizer(settings.optimizer, firstBatch: x.map { try $0.rows(at: Array(0..<min(batchSize, trainCount))) })
         try world?.broadcastParameters(settings.optimizer.parameters)
+        if let world { useRandomStream(ofRank: world.rank) }
+        let exchange = world.map { GradientExchange(settings.optimizer.parameters, world: $0) }
         for callback in callbacks { try callback.onTrainBegin(model: self) }
         // A rank that fails ends every rank, naming itself and the cause, rather than leaving the
         // others waiting in a collective.
@@ -167,7 +169,8 @@ extension Model {
                 settings.optimizer.zeroGradients()
                 guard !rows.isEmpty else {
                     // The last global batch may leave this rank nothing: it still takes part in the sums.
-                    _ = try world?.averageGradients(settings.optimizer.parameters, examples: 0)
+                    exchange?.begin(examples: 0)
+                    try exchange?.finish()
                     try settings.optimizer.step()
                     continue
                 }
@@ -182,8 +185,9 @@ extension Model {
                 let loss = try weights.map { w in
                     try settings.loss.weighted(prediction, target, weights: rows.map { w[$0] })
                 } ?? settings.loss(prediction, target)
-                try loss.backward()
-                _ = try world?.averageGradients(settings.optimizer.parameters, examples: rows.count)
+                exchange?.begin(examples: rows.count)
+                try loss.backward(whenComplete: exchange?.gradientReady)
+                try exchange?.finish()
                 try settings.optimizer.step()
                 try tracker.add(loss: loss.value.scalar, prediction: prediction.value, target: target, examples: rows.count)
                 progress.update(step: step + 1, logs: tracker.logs)

@@ -6,11 +6,13 @@ import Foundation
 public final class MPICommunicator: Communicator, @unchecked Sendable {
     public let rank: Int
     public let size: Int
+    public let reducesInBackground: Bool
 
     private init() throws {
         guard rk_mpi_init() == 0 else { throw RecurrentError.invalidArgument("MPI_Init failed") }
         rank = Int(rk_mpi_rank())
         size = Int(rk_mpi_size())
+        reducesInBackground = rk_mpi_thread_multiple() != 0
         atexit { _ = rk_mpi_finalize() }
     }
 
@@ -27,12 +29,6 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         return made
     }
 
-    /// Whether this process was started by `mpirun` (Open MPI's or a PMI launcher's variables).
-    public static var launchedByMPI: Bool {
-        let environment = ProcessInfo.processInfo.environment
-        return environment["OMPI_COMM_WORLD_SIZE"] != nil || environment["PMI_SIZE"] != nil || environment["PMIX_RANK"] != nil
-    }
-
     public func allReduceSum(_ values: inout [Float]) throws {
         let status = values.withUnsafeMutableBufferPointer { rk_mpi_allreduce_sum($0.baseAddress, $0.count) }
         guard status == 0 else { throw RecurrentError.invalidArgument("rank \(rank): MPI_Allreduce failed (error \(status))") }
@@ -40,6 +36,21 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
 
     public func broadcast(_ values: inout [Float], from root: Int) throws {
         let status = values.withUnsafeMutableBufferPointer { rk_mpi_broadcast($0.baseAddress, $0.count, Int32(root)) }
+        guard status == 0 else { throw RecurrentError.invalidArgument("rank \(rank): MPI_Bcast failed (error \(status))") }
+    }
+
+    public func broadcast(_ bytes: inout [UInt8], from root: Int) throws {
+        // The length first, as eight bytes.
+        var length = withUnsafeBytes(of: UInt64(bytes.count).littleEndian) { [UInt8]($0) }
+        try broadcastBytes(&length, from: root)
+        if rank != root {
+            bytes = [UInt8](repeating: 0, count: Int(length.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }))
+        }
+        try broadcastBytes(&bytes, from: root)
+    }
+
+    private func broadcastBytes(_ bytes: inout [UInt8], from root: Int) throws {
+        let status = bytes.withUnsafeMutableBufferPointer { rk_mpi_broadcast_bytes($0.baseAddress, $0.count, Int32(root)) }
         guard status == 0 else { throw RecurrentError.invalidArgument("rank \(rank): MPI_Bcast failed (error \(status))") }
     }
 
