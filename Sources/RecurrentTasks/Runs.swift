@@ -65,7 +65,8 @@ public enum Tasks {
         try prepared.settings.validate(trainingExamples: prepared.stream == nil ? prepared.train.count : prepared.settings.batchSize)
         if let world { try checkSamePreprocessing(prepared.preprocessing, world) }
         let network = try SequenceNetwork(prepared.spec, seed: prepared.settings.seed)
-        if let initFrom { try initialize(network, from: initFrom) } else { try prepared.initialize?(network) }
+        // Another model's weights are read where rank 0 runs; they reach the others with its initial weights.
+        if let initFrom, primary { try initialize(network, from: initFrom) } else { try prepared.initialize?(network) }
 
         let trainer = Trainer(
             network: network, settings: prepared.settings, carriesState: prepared.stream != nil,

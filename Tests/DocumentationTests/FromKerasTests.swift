@@ -154,19 +154,13 @@ import Testing
     }
 
     @Test func callbacks() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keras-callbacks-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        try withRandomSeed(15) {
+        try inScratchDirectory { _ in try withRandomSeed(15) {
             var generator = SeededGenerator(seed: 4)
             let x = Tensor.randomNormal([200, 8, 2], generator: &generator)
             let y = try Variable(x).sum(dim: 1)[.all, 0..<1].value
             let model = Sequential { Input(shape: [8, 2]); GRU(units: 8); Dense(units: 1) }
             model.compile(optimizer: Adam(learningRate: 0.01), loss: .meanSquaredError)
             Self.quiet(model)
-            let previous = FileManager.default.currentDirectoryPath
-            _ = FileManager.default.changeCurrentDirectoryPath(directory)
-            defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
             // snippet: callbacks
             let best = ModelCheckpoint(path: "best.safetensors", saveBestOnly: true, restoreBestAtEnd: true)
             let history = try model.fit(x, y, batchSize: 32, epochs: 20, callbacks: [
@@ -183,7 +177,7 @@ import Testing
             #expect(best.savedEpoch == losses.indices.min { losses[$0] < losses[$1] })
             #expect(try model.evaluate(try x.rows(at: Array(160..<200)), try y.rows(at: Array(160..<200)))["loss"] == losses.min())
             #expect(FileManager.default.fileExists(atPath: "training.csv") && !FileManager.default.fileExists(atPath: "backup"))
-        }
+        } }
     }
 
     @Test func kerasWeights() throws {

@@ -5,19 +5,6 @@ import Testing
 
 /// The README's snippets as it prints them, run (imports sit at the top of this file).
 @Suite(.serialized) struct ReadmeTests {
-    /// Runs `body` in a scratch directory of its own (the snippets write files relative to it).
-    func inScratchDirectory(_ body: (String) throws -> Void) throws {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-readme-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        let previous = FileManager.default.currentDirectoryPath
-        _ = FileManager.default.changeCurrentDirectoryPath(scratch)
-        defer {
-            _ = FileManager.default.changeCurrentDirectoryPath(previous)
-            try? FileManager.default.removeItem(atPath: scratch)
-        }
-        try body(scratch)
-    }
-
     @Test func commandLineTasksFromTheLibrary() throws {
         try inScratchDirectory { scratch in
             try FileManager.default.createDirectory(atPath: scratch + "/data", withIntermediateDirectories: true)
