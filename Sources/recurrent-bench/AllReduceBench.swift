@@ -65,7 +65,12 @@ enum AllReduceBench {
                            reduce * 1e3, bytes / reduce / 1e9, ring * bytes / reduce / 1e9))
             }
             let compute = try stepTime(c, o, model: model, exchange: nil)
-            say(String(format: "  training step, no exchange: %.1f ms", compute * 1e3))
+            // Every rank's time: a step with the exchange waits for the slowest rank.
+            var times = [Float](repeating: 0, count: world.size)
+            times[world.rank] = Float(compute)
+            try world.allReduceSum(&times)
+            say(String(format: "  training step, no exchange: %.1f ms on rank 0", compute * 1e3)
+                + (world.size > 1 ? String(format: ", %.1f–%.1f ms over the ranks", times.min()! * 1e3, times.max()! * 1e3) : ""))
             guard world.size > 1 else {
                 projection(name: c.name, bytes: bytes, step: compute, latency: o.latency, say: say)
                 continue
@@ -73,9 +78,9 @@ enum AllReduceBench {
             for overlap in [false, true] {
                 let exchange = GradientExchange(parameters, world: world, overlap: overlap)
                 let step = try stepTime(c, o, model: model, exchange: exchange)
-                let waited = exchange.waitSeconds / Double(o.steps + 1)
-                say(String(format: "  training step, gradients averaged (%@, %d bucket(s)): %.1f ms, of which %.2f ms waiting after the backward pass",
-                           overlap ? "overlapping the backward pass" : "after the backward pass", exchange.bucketSizes.count, step * 1e3, waited * 1e3))
+                let blocked = exchange.blockedSeconds / Double(o.steps + 1)
+                say(String(format: "  training step, gradients averaged %@ (%d buckets): %.1f ms, %.1f ms of it blocked on the reductions",
+                           overlap ? "on a background thread" : "blocking, as each bucket completes", exchange.bucketSizes.count, step * 1e3, blocked * 1e3))
             }
         }
     }
@@ -122,9 +127,9 @@ enum AllReduceBench {
         for n in [2, 4, 8, 16, 32, 64] {
             let cells = [10.0, 25.0, 100.0].map { gigabits -> String in
                 let reduce = 2 * Double(n - 1) / Double(n) * bytes / (gigabits * 1e9 / 8) + 2 * Double(n - 1) * latency
-                return String(format: "%8.1f %%", 100 * step / (step + reduce))
+                return String(format: "%7.1f %%", 100 * step / (step + reduce))
             }
-            say(String(format: "    %8d ", n) + cells.joined(separator: "  "))
+            say(String(format: "    %8d", n) + cells.map { " " + $0 }.joined())
         }
     }
     #else

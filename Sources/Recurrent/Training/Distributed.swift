@@ -79,8 +79,9 @@ public final class GradientExchange: @unchecked Sendable {
     private var launched = 0
     private var scale: Float = 1
     private var failure: Error?
-    /// Seconds this rank waited for reductions after its backward pass, over the steps so far.
-    public private(set) var waitSeconds = 0.0
+    /// Seconds this thread spent blocked on reductions over the steps so far: in them when they
+    /// run here, waiting for the background ones after the backward pass when they overlap it.
+    public private(set) var blockedSeconds = 0.0
 
     public init(_ parameters: [Variable], world: Communicator, bucketFloats: Int = defaultBucketFloats, overlap: Bool = true) {
         self.world = world
@@ -136,7 +137,7 @@ public final class GradientExchange: @unchecked Sendable {
         }
         let started = Date()
         background?.sync {}
-        waitSeconds += Date().timeIntervalSince(started)
+        blockedSeconds += Date().timeIntervalSince(started)
         if let failure { self.failure = nil; throw failure }
         let total = Int(buckets[0].flat[0].rounded())
         let divisor = Float(max(total, 1))
@@ -168,7 +169,9 @@ public final class GradientExchange: @unchecked Sendable {
         launched = b + 1
         let bucket = buckets[b], world = world
         guard let background else {
+            let started = Date()
             do { try world.allReduceSum(&bucket.flat) } catch { failure = failure ?? error }
+            blockedSeconds += Date().timeIntervalSince(started)
             return
         }
         background.async {
