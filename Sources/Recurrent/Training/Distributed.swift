@@ -56,7 +56,8 @@ public var mpiLauncherWorldSize: Int? {
 /// sent as soon as its gradients are final (`gradientReady` is the hook of
 /// `backward(whenComplete:)`), on a background thread where MPI allows it, so the exchange
 /// overlaps the backward pass of the layers below. Every rank sends the buckets in the same
-/// order, as MPI's collectives require.
+/// order, as MPI's collectives require (so a parameter the pass does not reach holds back its
+/// bucket and the later ones until `finish`).
 public final class GradientExchange: @unchecked Sendable {
     /// PyTorch DDP's first bucket is 1 MiB and the others 25 MiB, Horovod's fusion buffer 64 MiB;
     /// recurrent layers finish their gradients a layer at a time, so 4 MiB buckets let a
