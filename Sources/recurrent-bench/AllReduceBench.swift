@@ -64,25 +64,39 @@ enum AllReduceBench {
                 say(String(format: "  MPI_Allreduce: %.3f ms, algorithm bandwidth %.2f GB/s, bus bandwidth %.2f GB/s",
                            reduce * 1e3, bytes / reduce / 1e9, ring * bytes / reduce / 1e9))
             }
-            let compute = try stepTime(c, o, model: model, exchange: nil)
+            let exchanges: [GradientExchange?] = [nil] + (world.size > 1
+                ? [GradientExchange(parameters, world: world, overlap: false), GradientExchange(parameters, world: world, overlap: true),
+                   GradientExchange(parameters, world: NoNetwork(size: world.size))] : [])
+            let times = try stepTimes(c, o, model: model, exchanges: exchanges, world: world)
+            let compute = times[0]
             // Every rank's time: a step with the exchange waits for the slowest rank.
-            var times = [Float](repeating: 0, count: world.size)
-            times[world.rank] = Float(compute)
-            try world.allReduceSum(&times)
+            var computes = [Float](repeating: 0, count: world.size)
+            computes[world.rank] = Float(compute)
+            try world.allReduceSum(&computes)
             say(String(format: "  training step, no exchange: %.1f ms on rank 0", compute * 1e3)
-                + (world.size > 1 ? String(format: ", %.1f–%.1f ms over the ranks", times.min()! * 1e3, times.max()! * 1e3) : ""))
+                + (world.size > 1 ? String(format: ", %.1f–%.1f ms over the ranks", computes.min()! * 1e3, computes.max()! * 1e3) : ""))
             guard world.size > 1 else {
                 projection(name: c.name, bytes: bytes, step: compute, latency: o.latency, say: say)
                 continue
             }
-            for overlap in [false, true] {
-                let exchange = GradientExchange(parameters, world: world, overlap: overlap)
-                let step = try stepTime(c, o, model: model, exchange: exchange)
-                let blocked = exchange.blockedSeconds / Double(o.steps + 1)
+            say(String(format: "  training step, gradients packed into the buckets and unpacked, nothing sent: %.1f ms", times[3] * 1e3))
+            for (exchange, step) in zip(exchanges.dropFirst(), times.dropFirst()).prefix(2) {
+                let blocked = exchange!.blockedSeconds / Double(o.steps + 1)
                 say(String(format: "  training step, gradients averaged %@ (%d buckets): %.1f ms, %.1f ms of it blocked on the reductions",
-                           overlap ? "on a background thread" : "blocking, as each bucket completes", exchange.bucketSizes.count, step * 1e3, blocked * 1e3))
+                           exchange!.overlaps ? "on a background thread" : "blocking, as each bucket completes", exchange!.bucketSizes.count,
+                           step * 1e3, blocked * 1e3))
             }
         }
+    }
+
+    /// Ranks that send nothing: what the exchange costs besides its reductions.
+    final class NoNetwork: Communicator, @unchecked Sendable {
+        let rank = 0, size: Int, reducesInBackground = false
+        init(size: Int) { self.size = size }
+        func allReduceSum(_ values: inout [Float]) throws {}
+        func broadcast(_ values: inout [Float], from root: Int) throws {}
+        func broadcast(_ bytes: inout [UInt8], from root: Int) throws {}
+        func abort(_ message: String) -> Never { fatalError(message) }
     }
 
     /// The median seconds of `body` over `count` runs, after a warm-up.
@@ -97,25 +111,35 @@ enum AllReduceBench {
         return times.sorted()[count / 2]
     }
 
-    /// Seconds per training step (forward, backward, the exchange when given, Adam), the mean over `steps` after a warm-up.
-    static func stepTime(_ c: RNNBench.Config, _ o: Options, model: RNNBench.Model, exchange: GradientExchange?) throws -> Double {
+    /// The median seconds of a training step (forward, backward, the exchange when there is one,
+    /// Adam) with each of `exchanges`, taking turns step by step so that the machine's drift
+    /// spreads over all of them; the ranks meet before each step, so none waits for another's previous one.
+    static func stepTimes(_ c: RNNBench.Config, _ o: Options, model: RNNBench.Model, exchanges: [GradientExchange?], world: Communicator) throws
+        -> [Double]
+    {
         var generator = SeededGenerator(seed: 7)
         let x = Variable(Tensor.randomNormal([c.steps, c.batch, c.input], generator: &generator))
         let target = Tensor.randomNormal([c.batch, (c.bidirectional ? 2 : 1) * c.hidden], generator: &generator)
         model.layer.isTraining = true
         let optimizer = Adam(parameters: model.layer.parameters(), learningRate: 1e-4, epsilon: 1e-8)
-        func step() throws {
+        func step(_ exchange: GradientExchange?) throws -> Double {
+            var meet: [Float] = [0]
+            try world.allReduceSum(&meet)
+            let start = RNNBench.now()
             optimizer.zeroGradients()
             let loss = try Loss.meanSquaredError(try model.forward(x).selecting(c.steps - 1), target)
             exchange?.begin(examples: c.batch)
             try loss.backward(whenComplete: exchange?.gradientReady)
             try exchange?.finish()
             try optimizer.step()
+            return RNNBench.now() - start
         }
-        try step()
-        let start = RNNBench.now()
-        for _ in 0..<o.steps { try step() }
-        return (RNNBench.now() - start) / Double(o.steps)
+        for exchange in exchanges { _ = try step(exchange) }
+        var times = exchanges.map { _ in [Double]() }
+        for _ in 0..<o.steps {
+            for (i, exchange) in exchanges.enumerated() { times[i].append(try step(exchange)) }
+        }
+        return times.map { $0.sorted()[$0.count / 2] }
     }
 
     /// Ring all-reduce across N machines, each running this rank's step on its own batch: each

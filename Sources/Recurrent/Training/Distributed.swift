@@ -105,6 +105,9 @@ public final class GradientExchange: @unchecked Sendable {
         background = overlap && world.reducesInBackground ? DispatchQueue(label: "recurrent.gradient-exchange") : nil
     }
 
+    /// Whether the reductions run on a background thread, overlapping the backward pass.
+    public var overlaps: Bool { background != nil }
+
     /// The buckets' sizes in floats, in the order they are sent.
     public var bucketSizes: [Int] { buckets.map(\.flat.count) }
 
