@@ -40,6 +40,9 @@ public enum ReportPage {
             ("wall time", (run["wall_seconds"] as? Double).map { String(format: "%.1f s", $0) } ?? "?"),
             ("machine", "\(run["kernel_isa"] ?? "?"), \(run["threads"] ?? "?") threads"),
         ]
+        if let ranks = training["ranks"] as? Int, ranks > 1 {
+            facts.append(("processes", "\(ranks) ranks (MPI), \(training["batch_size"] ?? "?") examples per rank in each batch"))
+        }
         if let metrics { facts += headlines(metrics) }
 
         func series(_ name: String, _ values: [Double?], dashed: Bool = false) -> TrainingReport.Series { .init(name, values, dashed: dashed) }

@@ -219,6 +219,7 @@ final class FailOnRankOne: Callback {
             let record = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json"))) as? [String: Any]
             let training = record?["training"] as? [String: Any]
             #expect(training?["ranks"] as? Int == world.size && training?["batch_size"] as? Int == perRank.batchSize)
+            #expect(try String(contentsOfFile: out + "/report.html", encoding: .utf8).contains("\(world.size) ranks (MPI)"))
         }
     }
 
