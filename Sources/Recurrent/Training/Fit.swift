@@ -93,9 +93,6 @@ extension Model {
         let started = Date()
         // Data-parallel: `batchSize` examples per rank, rank r taking the r-th part of each global batch.
         let world = distributed.flatMap { $0.size > 1 ? $0 : nil }
-        if world != nil && bucketing {
-            throw RecurrentError.invalidArgument("fit: bucketing is not supported in a data-parallel run")
-        }
         let rank = world?.rank ?? 0, globalBatch = batchSize * (world?.size ?? 1)
         isPrimaryProcess = rank == 0
         defer { isPrimaryProcess = true }
@@ -159,7 +156,7 @@ extension Model {
             progress.begin(epoch: epoch, of: epochs)
             var order = Array(0..<trainCount)
             if shuffle { order.shuffle(using: &run.generator) }
-            if let spans { order = Self.bucketed(order, spans: spans, batchSize: batchSize, shuffle: shuffle, generator: &run.generator) }
+            if let spans { order = Self.bucketed(order, spans: spans, batchSize: globalBatch, shuffle: shuffle, generator: &run.generator) }
             var tracker = LogTracker(settings: settings)
             isTraining = true
             defer { isTraining = false }
