@@ -247,7 +247,7 @@ final class Trainer {
                 func place() -> String { "epoch \(state.epochsDone + 1), batch \(steps + 1)" }
                 optimizer.zeroGradients()
                 // This rank's rows of the batch; none when a last batch is too small to share.
-                let shard: Batch? = try world.map { try globalBatch.shard(rank: $0.rank, of: $0.size) } ?? globalBatch
+                let shard = try myRows(of: globalBatch)
                 exchange?.begin(examples: shard?.examples ?? 0)
                 if let batch = shard {
                     let output: Variable, final: CarriedState, loss: Variable
@@ -329,6 +329,12 @@ final class Trainer {
             seconds: state.seconds)
     }
 
+    /// This rank's rows of a batch (all of them without a data-parallel world).
+    private func myRows(of batch: Batch) throws -> Batch? {
+        guard let world else { return batch }
+        return try batch.shard(rank: world.rank, of: world.size)
+    }
+
     /// Rank 0's answer on every rank: a decision from a clock must not split the ranks.
     private func agreed(_ answer: Bool) throws -> Bool {
         guard let world else { return answer }
@@ -359,7 +365,7 @@ final class Trainer {
         var totals = BatchTotals()
         try withoutGradients {
             for whole in batches {
-                guard let batch = try world.map({ try whole.shard(rank: $0.rank, of: $0.size) }) ?? whole else { continue }
+                guard let batch = try myRows(of: whole) else { continue }
                 let (output, final) = try network.forward(batch, state: carried)
                 if carriesState { carried = final }
                 try totals.add(loss: try network.loss(output, batch).value.scalar, output: output.value, batch)

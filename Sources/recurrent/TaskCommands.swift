@@ -68,9 +68,8 @@ struct Train: ParsableCommand {
     @Option(help: "Use only the first N training examples (rows, sequences, sentences, characters).") var limit: Int?
     @Option(help: "Start from the weights of another model directory of the same architecture.") var initFrom: String?
     @Option(help: "Continue the run a model directory (or its .partial) checkpointed: weights, optimizer, epoch, RNG.") var resume: String?
-    @Option(help: ArgumentHelp(
-        "Data-parallel training: mpi (every process mpirun started trains on its rows of each global batch of --batch-size per process), none, or auto: mpi when launched by mpirun.",
-        valueName: "auto|mpi|none")) var distributed = "auto"
+    @Option(help: "Data-parallel training: mpi (every process mpirun started trains on its rows of each global batch of --batch-size per process), none, or auto: mpi when launched by mpirun.")
+    var distributed = Distribution.auto
     @Flag(help: "Print the final metrics as JSON.") var json = false
 
     func run() throws {
@@ -97,14 +96,18 @@ struct Train: ParsableCommand {
     }
 }
 
+enum Distribution: String, ExpressibleByArgument, CaseIterable {
+    case auto, mpi, none
+}
+
 /// The processes to train with: MPI's world when asked for or launched by mpirun (in a build
 /// with the MPI trait), else none.
-func communicator(_ choice: String) throws -> Communicator? {
+func communicator(_ choice: Distribution) throws -> Communicator? {
     let launched = mpiLauncherWorldSize
     switch choice {
-    case "none": return nil
-    case "auto" where launched == nil: return nil
-    case "auto", "mpi":
+    case .none: return nil
+    case .auto where launched == nil: return nil
+    case .auto, .mpi:
         #if MPI
         return try MPICommunicator.world()
         #else
@@ -112,8 +115,6 @@ func communicator(_ choice: String) throws -> Communicator? {
             (launched.map { "started by mpirun as one of \($0) processes, but " } ?? "--distributed mpi: ")
                 + "this build has no MPI; build with `swift build -c release --traits MPI` (needs libopenmpi-dev)")
         #endif
-    default:
-        throw RecurrentError.invalidArgument("--distributed expects auto, mpi or none, got '\(choice)'")
     }
 }
 

@@ -65,15 +65,16 @@ public final class GradientExchange: @unchecked Sendable {
     public static let defaultBucketFloats = 1 << 20
 
     private final class Bucket: @unchecked Sendable {
-        var members: [Int] = []
+        /// The parameters (their indices) and where each one's gradient starts in `flat`.
+        var members: [(index: Int, offset: Int)] = []
         var flat: [Float] = []
     }
 
     private let world: Communicator
     private let parameters: [Variable]
     private let buckets: [Bucket]
-    /// Each parameter's bucket and place in it.
-    private let place: [ObjectIdentifier: (index: Int, bucket: Int, offset: Int)]
+    /// Each parameter's index, bucket and place among the bucket's members.
+    private let place: [ObjectIdentifier: (index: Int, bucket: Int, member: Int)]
     private let background: DispatchQueue?
     private var waiting: [Int] = []
     private var packed: [Bool] = []
@@ -92,14 +93,16 @@ public final class GradientExchange: @unchecked Sendable {
         var place: [ObjectIdentifier: (Int, Int, Int)] = [:]
         for index in parameters.indices.reversed() {
             let n = parameters[index].value.count
-            if !buckets[buckets.count - 1].members.isEmpty && filled + n > bucketFloats { buckets.append(Bucket()); filled = 0 }
-            place[ObjectIdentifier(parameters[index])] = (index, buckets.count - 1, filled)
-            buckets[buckets.count - 1].members.append(index)
+            if !buckets[buckets.count - 1].members.isEmpty && filled + n > bucketFloats {
+                buckets[buckets.count - 1].flat = [Float](repeating: 0, count: filled)
+                buckets.append(Bucket())
+                filled = 0
+            }
+            place[ObjectIdentifier(parameters[index])] = (index, buckets.count - 1, buckets[buckets.count - 1].members.count)
+            buckets[buckets.count - 1].members.append((index, filled))
             filled += n
         }
-        for (b, bucket) in buckets.enumerated() {
-            bucket.flat = [Float](repeating: 0, count: (b == 0 ? 1 : 0) + bucket.members.reduce(0) { $0 + parameters[$1].value.count })
-        }
+        buckets[buckets.count - 1].flat = [Float](repeating: 0, count: filled)
         self.buckets = buckets
         self.place = place
         background = overlap && world.reducesInBackground ? DispatchQueue(label: "recurrent.gradient-exchange") : nil
@@ -122,8 +125,8 @@ public final class GradientExchange: @unchecked Sendable {
 
     /// The hook for `backward(whenComplete:)`: `variable`'s gradient is final.
     public func gradientReady(_ variable: Variable) {
-        guard let (index, b, offset) = place[ObjectIdentifier(variable)], !packed[index] else { return }
-        pack(index, into: buckets[b], at: offset)
+        guard let (index, b, member) = place[ObjectIdentifier(variable)], !packed[index] else { return }
+        pack(index, into: buckets[b], at: buckets[b].members[member].offset)
         waiting[b] -= 1
         while launched < buckets.count && waiting[launched] == 0 { launch(launched) }
     }
@@ -134,9 +137,7 @@ public final class GradientExchange: @unchecked Sendable {
     @discardableResult
     public func finish() throws -> Int {
         for b in launched..<buckets.count {
-            for index in buckets[b].members where !packed[index] {
-                pack(index, into: buckets[b], at: place[ObjectIdentifier(parameters[index])]!.offset)
-            }
+            for (index, offset) in buckets[b].members where !packed[index] { pack(index, into: buckets[b], at: offset) }
             launch(b)
         }
         let started = Date()
@@ -146,9 +147,8 @@ public final class GradientExchange: @unchecked Sendable {
         let total = Int(buckets[0].flat[0].rounded())
         let divisor = Float(max(total, 1))
         for bucket in buckets {
-            for index in bucket.members {
+            for (index, offset) in bucket.members {
                 let parameter = parameters[index]
-                let offset = place[ObjectIdentifier(parameter)]!.offset
                 parameter.grad = try Tensor(shape: parameter.value.shape,
                                             scalars: bucket.flat[offset..<(offset + parameter.value.count)].map { $0 / divisor })
             }
